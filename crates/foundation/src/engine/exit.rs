@@ -1,0 +1,67 @@
+//! What happens after a process's last handler: its exit is recorded, its mailbox closed, its
+//! names and groups released, and its links and monitors told.
+//!
+//! Order matters and is the same as Erlang's: the process leaves the registry and the process
+//! table before any linked or monitoring process hears of its end, so a `Down` handler that looks
+//! the name up finds it free.
+
+use std::sync::Arc;
+
+use crate::engine::control::{Shared, Signal};
+use crate::engine::node_state::NodeState;
+use crate::{Down, ExitReason};
+
+pub(crate) fn finish<M>(
+    node: &NodeState,
+    shared: &Arc<Shared<M>>,
+    reason: &ExitReason,
+    unreleased: usize,
+) {
+    let core = &shared.core;
+    let me = core.pid;
+
+    let rel = {
+        let mut rel = core.relations.lock();
+        let taken = std::mem::take(&mut *rel);
+        rel.exited = true;
+        taken
+    };
+    // Callers blocked on a reply learn the reason when the mailbox drops their request.
+    core.set_exit_reason(reason.clone());
+    shared.mailbox.close(unreleased);
+
+    if !rel.names.is_empty() {
+        let mut names = node.names.write();
+        for name in &rel.names {
+            if names.get(name) == Some(&me) {
+                names.remove(name);
+            }
+        }
+    }
+    if !rel.groups.is_empty() {
+        let mut groups = node.groups.write();
+        for group in &rel.groups {
+            if let Some(members) = groups.get_mut(group) {
+                members.retain(|p| *p != me);
+                if members.is_empty() {
+                    groups.remove(group);
+                }
+            }
+        }
+    }
+    node.table.remove(&me.local_id());
+
+    for peer in rel.links {
+        node.deliver(peer, Signal::Exit { from: me, reason: reason.clone(), link: true });
+    }
+    for (monitor, watcher) in rel.watchers {
+        let down = Down { monitor, pid: me, reason: reason.clone() };
+        node.deliver(watcher, Signal::Down(down));
+    }
+    for (monitor, target) in rel.monitoring {
+        if let Some(target) = node.get(target) {
+            target.core().relations.lock().watchers.retain(|(r, _)| *r != monitor);
+        }
+    }
+    node.exits.notify(usize::MAX);
+}

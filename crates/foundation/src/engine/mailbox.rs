@@ -1,0 +1,211 @@
+//! The mailbox: a lock-free multi-producer, single-consumer queue with an optional bound.
+//!
+//! One state word carries three things: how many messages are reserved (sent and not yet
+//! released by the receiver), a `PARKED` bit set by a receiver that found nothing and is about
+//! to sleep, and a `CLOSED` bit set once when the process ends. A send is one `fetch_add` on that
+//! word (the bound check is folded into it) plus one push on a segment queue that allocates
+//! nothing until the first message and then one block per 31 messages. Only the sender that
+//! finds `PARKED` set, and wins the race to clear it, wakes the receiver, so a busy receiver
+//! costs its senders no wake-ups.
+//!
+//! The receiver releases room in batches (a quarter of the capacity, at most 32, and always
+//! before it parks), so senders blocked on a full mailbox are woken once per batch rather than
+//! once per freed slot.
+//!
+//! Closing sets `CLOSED` and then drains exactly the messages whose senders reserved a slot
+//! before it: a sender that finds `CLOSED` gets its message back, so no message is ever stranded
+//! in a closed mailbox.
+
+use std::sync::atomic::Ordering::{AcqRel, Acquire, Release, SeqCst};
+
+use crossbeam_queue::SegQueue;
+use event_listener::{Event, EventListener};
+
+use std::sync::atomic::AtomicUsize;
+
+const CLOSED: usize = 1 << (usize::BITS - 1);
+const PARKED: usize = 1 << (usize::BITS - 2);
+const COUNT: usize = PARKED - 1;
+
+/// The largest capacity a bounded mailbox may have; larger values mean "unbounded".
+pub(crate) const MAX_CAPACITY: usize = COUNT >> 1;
+
+/// Why a push did not go through; the message comes back.
+#[derive(Debug)]
+pub(crate) enum PushError<M> {
+    Full(M),
+    Closed(M),
+}
+
+/// What a receiver that found the queue empty should do next.
+#[derive(Debug, PartialEq, Eq)]
+pub(crate) enum Park {
+    /// Nothing is reserved: sleep; the next sender wakes the registered waker.
+    Parked,
+    /// A sender reserved a slot and is pushing: look again.
+    Retry,
+}
+
+pub(crate) struct Mailbox<M> {
+    queue: SegQueue<M>,
+    state: AtomicUsize,
+    capacity: usize,
+    release_batch: usize,
+    room: Event,
+}
+
+impl<M> Mailbox<M> {
+    /// A mailbox holding at most `capacity` messages (`None`: unbounded). Allocates nothing.
+    pub(crate) fn new(capacity: Option<usize>) -> Self {
+        let capacity = capacity.map_or(MAX_CAPACITY, |c| c.clamp(1, MAX_CAPACITY));
+        Mailbox {
+            queue: SegQueue::new(),
+            state: AtomicUsize::new(0),
+            capacity,
+            release_batch: (capacity / 4).clamp(1, 32),
+            room: Event::new(),
+        }
+    }
+
+    /// The bound, or `None` when unbounded.
+    pub(crate) fn capacity(&self) -> Option<usize> {
+        (self.capacity != MAX_CAPACITY).then_some(self.capacity)
+    }
+
+    /// Pushes without waiting. `Ok(true)` means the receiver was parked and must be woken.
+    pub(crate) fn try_push(&self, msg: M) -> Result<bool, PushError<M>> {
+        let prev = self.state.fetch_add(1, AcqRel);
+        if prev & CLOSED != 0 {
+            self.state.fetch_sub(1, Release);
+            return Err(PushError::Closed(msg));
+        }
+        if prev & COUNT >= self.capacity {
+            self.state.fetch_sub(1, Release);
+            return Err(PushError::Full(msg));
+        }
+        self.queue.push(msg);
+        if prev & PARKED != 0 {
+            // Several senders may have seen the bit; the one that clears it wakes the receiver.
+            return Ok(self.state.fetch_and(!PARKED, AcqRel) & PARKED != 0);
+        }
+        Ok(false)
+    }
+
+    /// A listener that fires when the receiver releases room. Register it, then try again,
+    /// then wait: a release between the failed try and the registration is not missed.
+    pub(crate) fn listen_for_room(&self) -> EventListener {
+        self.room.listen()
+    }
+
+    /// Takes the next message, if one is there. Receiver only.
+    pub(crate) fn pop(&self) -> Option<M> {
+        self.queue.pop()
+    }
+
+    /// How many popped messages the receiver may hold before releasing their slots.
+    pub(crate) fn release_batch(&self) -> usize {
+        self.release_batch
+    }
+
+    /// Gives back the slots of `n` popped messages and wakes senders waiting for room.
+    pub(crate) fn release(&self, n: usize) {
+        if n == 0 {
+            return;
+        }
+        self.state.fetch_sub(n, AcqRel);
+        self.room.notify(usize::MAX);
+    }
+
+    /// Marks the receiver parked if nothing is reserved. The caller has released every popped
+    /// message and registered its waker first.
+    pub(crate) fn try_park(&self) -> Park {
+        let prev = self.state.fetch_or(PARKED, SeqCst);
+        if prev & COUNT == 0 {
+            Park::Parked
+        } else {
+            self.state.fetch_and(!PARKED, AcqRel);
+            Park::Retry
+        }
+    }
+
+    /// Clears the parked bit after a wake-up that was not a message (a signal, a dropped sender).
+    pub(crate) fn unpark(&self) {
+        self.state.fetch_and(!PARKED, AcqRel);
+    }
+
+    /// Messages waiting in the queue.
+    pub(crate) fn len(&self) -> usize {
+        self.queue.len()
+    }
+
+    /// `true` once the mailbox has been closed.
+    pub(crate) fn is_closed(&self) -> bool {
+        self.state.load(Acquire) & CLOSED != 0
+    }
+
+    /// Closes the mailbox for good and drops every message in it, including messages whose
+    /// senders are still pushing. `unreleased` is the receiver's count of popped messages it has
+    /// not released yet. Returns how many messages were dropped.
+    pub(crate) fn close(&self, unreleased: usize) -> usize {
+        let prev = self.state.fetch_or(CLOSED, AcqRel);
+        if prev & CLOSED != 0 {
+            return 0;
+        }
+        self.release(unreleased);
+        let mut dropped = 0;
+        loop {
+            while let Some(msg) = self.queue.pop() {
+                drop(msg);
+                dropped += 1;
+                self.state.fetch_sub(1, AcqRel);
+            }
+            if self.state.load(Acquire) & COUNT == 0 {
+                break;
+            }
+            // A sender reserved a slot before the close and has not pushed yet, or is undoing
+            // its reservation: it takes nanoseconds.
+            std::thread::yield_now();
+        }
+        self.room.notify(usize::MAX);
+        dropped
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn bounded_rejects_when_full_and_returns_message() {
+        let mb = Mailbox::new(Some(2));
+        assert!(mb.try_push(1).is_ok());
+        assert!(mb.try_push(2).is_ok());
+        assert!(matches!(mb.try_push(3), Err(PushError::Full(3))));
+        assert_eq!(mb.pop(), Some(1));
+        // Not released yet: still full.
+        assert!(matches!(mb.try_push(4), Err(PushError::Full(4))));
+        mb.release(1);
+        assert!(mb.try_push(4).is_ok());
+    }
+
+    #[test]
+    fn park_only_when_nothing_reserved() {
+        let mb = Mailbox::<u32>::new(None);
+        assert_eq!(mb.try_park(), Park::Parked);
+        assert_eq!(mb.try_push(7).ok(), Some(true), "first sender wakes a parked receiver");
+        assert_eq!(mb.try_push(8).ok(), Some(false), "only once");
+        assert_eq!(mb.try_park(), Park::Retry);
+    }
+
+    #[test]
+    fn close_drains_and_rejects() {
+        let mb = Mailbox::new(Some(8));
+        mb.try_push(1).unwrap();
+        mb.try_push(2).unwrap();
+        assert_eq!(mb.pop(), Some(1));
+        assert_eq!(mb.close(1), 1);
+        assert!(mb.is_closed());
+        assert!(matches!(mb.try_push(3), Err(PushError::Closed(3))));
+        assert_eq!(mb.len(), 0);
+    }
+}

@@ -1,0 +1,11 @@
+//! The machinery under the public API: mailboxes, control blocks, the run loop, signal
+//! handling and exit propagation. Nothing here is public.
+
+pub(crate) mod control;
+pub(crate) mod exit;
+pub(crate) mod guard;
+pub(crate) mod links;
+pub(crate) mod mailbox;
+pub(crate) mod node_state;
+pub(crate) mod run_loop;
+pub(crate) mod spawn;

@@ -1,0 +1,72 @@
+//! What a node owns: the process table, the name and group registries, and its counters.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+use std::sync::atomic::Ordering::Relaxed;
+use std::sync::atomic::{AtomicBool, AtomicU64};
+
+use dashmap::DashMap;
+use event_listener::Event;
+use parking_lot::RwLock;
+
+use crate::engine::control::{AnyProcess, Signal};
+use crate::{MonitorRef, Name, Pid};
+
+pub(crate) struct NodeState {
+    pub(crate) id: u32,
+    pub(crate) runtime: tokio::runtime::Handle,
+    pub(crate) table: DashMap<u64, Arc<dyn AnyProcess>>,
+    next_local: AtomicU64,
+    next_ref: AtomicU64,
+    pub(crate) names: RwLock<HashMap<Name, Pid>>,
+    pub(crate) groups: RwLock<HashMap<Arc<str>, Vec<Pid>>>,
+    pub(crate) shutting_down: AtomicBool,
+    /// Notified whenever a process leaves the table.
+    pub(crate) exits: Event,
+}
+
+impl NodeState {
+    pub(crate) fn new(id: u32, runtime: tokio::runtime::Handle) -> Self {
+        NodeState {
+            id,
+            runtime,
+            table: DashMap::new(),
+            next_local: AtomicU64::new(1),
+            next_ref: AtomicU64::new(1),
+            names: RwLock::new(HashMap::new()),
+            groups: RwLock::new(HashMap::new()),
+            shutting_down: AtomicBool::new(false),
+            exits: Event::new(),
+        }
+    }
+
+    /// The pid that stands for the node itself: the sender of exit signals from outside any
+    /// process.
+    pub(crate) fn self_pid(&self) -> Pid {
+        Pid::new(self.id, 0)
+    }
+
+    pub(crate) fn next_pid(&self) -> Pid {
+        Pid::new(self.id, self.next_local.fetch_add(1, Relaxed))
+    }
+
+    pub(crate) fn next_monitor_ref(&self) -> MonitorRef {
+        MonitorRef(self.next_ref.fetch_add(1, Relaxed))
+    }
+
+    /// The live process with this pid, if it is on this node.
+    pub(crate) fn get(&self, pid: Pid) -> Option<Arc<dyn AnyProcess>> {
+        if pid.node() != self.id {
+            return None;
+        }
+        self.table.get(&pid.local_id()).map(|e| Arc::clone(e.value()))
+    }
+
+    /// Delivers a signal; `false` when the target is gone.
+    pub(crate) fn deliver(&self, pid: Pid, signal: Signal) -> bool {
+        match self.get(pid) {
+            Some(p) => p.core().push_signal(signal),
+            None => false,
+        }
+    }
+}

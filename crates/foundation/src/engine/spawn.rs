@@ -1,0 +1,87 @@
+//! Creating a process: its allocation, its place in the table, its name, its link or monitor
+//! with the spawner, and its task.
+
+use std::sync::Arc;
+use std::sync::atomic::Ordering::Acquire;
+
+use crate::engine::control::{AnyProcess, Core, Shared};
+use crate::engine::mailbox::{MAX_CAPACITY, Mailbox};
+use crate::engine::run_loop;
+use crate::error::{RegisterError, SpawnError};
+use crate::{Context, MonitorRef, Name, Node, Process, ProcessRef};
+
+/// What the builder asks for.
+pub(crate) struct SpawnOptions {
+    pub(crate) name: Option<Name>,
+    /// `None`: unbounded.
+    pub(crate) capacity: Option<usize>,
+    pub(crate) trap_exit: bool,
+    pub(crate) link: bool,
+    pub(crate) monitor: bool,
+}
+
+pub(crate) fn spawn<P: Process>(
+    node: &Node,
+    parent: Option<&Arc<dyn AnyProcess>>,
+    process: P,
+    opts: SpawnOptions,
+) -> Result<(ProcessRef<P::Message>, Option<MonitorRef>), SpawnError> {
+    let state = &node.state;
+    if state.shutting_down.load(Acquire) {
+        return Err(SpawnError::ShuttingDown);
+    }
+    if let Some(cap) = opts.capacity
+        && (cap == 0 || cap > MAX_CAPACITY)
+    {
+        return Err(SpawnError::InvalidConfig {
+            field: "mailbox_capacity",
+            allowed: "1 to 2^61 messages, or an unbounded mailbox",
+        });
+    }
+    let parent_core = parent.map(|p| p.core());
+    if (opts.link || opts.monitor) && parent_core.is_none() {
+        return Err(SpawnError::InvalidConfig {
+            field: if opts.link { "spawn_link" } else { "spawn_monitor" },
+            allowed: "only from inside a process (Context::process, Context::spawn_link)",
+        });
+    }
+    if opts.name.as_ref().is_some_and(Name::is_empty) {
+        return Err(SpawnError::Name(RegisterError::EmptyName));
+    }
+
+    let pid = state.next_pid();
+    let core = Core::new(pid, parent_core.map(|p| p.pid), opts.trap_exit);
+    let shared = Arc::new(Shared { core, mailbox: Mailbox::new(opts.capacity) });
+    state.table.insert(pid.local_id(), Arc::clone(&shared) as Arc<dyn AnyProcess>);
+
+    if let Some(name) = opts.name {
+        let mut names = state.names.write();
+        if let Some(&holder) = names.get(&name) {
+            drop(names);
+            state.table.remove(&pid.local_id());
+            return Err(SpawnError::Name(RegisterError::Taken { name, holder }));
+        }
+        names.insert(name.clone(), pid);
+        shared.core.relations.lock().names.push(name);
+        // The name keeps the process alive, as a strong address does.
+        shared.core.retain();
+    }
+
+    let mut monitor = None;
+    if let Some(parent) = parent_core {
+        if opts.link {
+            parent.relations.lock().links.push(pid);
+            shared.core.relations.lock().links.push(parent.pid);
+        }
+        if opts.monitor {
+            let mref = state.next_monitor_ref();
+            parent.relations.lock().monitoring.push((mref, pid));
+            shared.core.relations.lock().watchers.push((mref, parent.pid));
+            monitor = Some(mref);
+        }
+    }
+
+    let ctx = Context::new(Arc::clone(&shared), node.clone());
+    drop(state.runtime.spawn(run_loop::run(process, ctx)));
+    Ok((ProcessRef::from_retained(shared), monitor))
+}

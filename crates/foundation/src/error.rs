@@ -1,0 +1,307 @@
+//! Error types. Every failed send gives the message back; every error names what was wrong.
+
+use std::fmt;
+use std::time::Duration;
+
+use crate::{ExitReason, Name, Pid};
+
+/// [`ProcessRef::send`](crate::ProcessRef::send) failed: the process has exited. The message is
+/// returned.
+#[derive(PartialEq, Eq, Clone, Copy)]
+pub struct SendError<M>(pub M);
+
+impl<M> SendError<M> {
+    /// Takes the message back.
+    pub fn into_inner(self) -> M {
+        self.0
+    }
+}
+
+/// [`ProcessRef::try_send`](crate::ProcessRef::try_send) failed. The message is returned.
+#[derive(PartialEq, Eq, Clone, Copy)]
+pub enum TrySendError<M> {
+    /// The mailbox is at its capacity.
+    Full(M),
+    /// The process has exited.
+    Closed(M),
+}
+
+impl<M> TrySendError<M> {
+    /// Takes the message back.
+    pub fn into_inner(self) -> M {
+        match self {
+            TrySendError::Full(m) | TrySendError::Closed(m) => m,
+        }
+    }
+
+    /// `true` if the mailbox was full.
+    pub fn is_full(&self) -> bool {
+        matches!(self, TrySendError::Full(_))
+    }
+
+    /// `true` if the process has exited.
+    pub fn is_closed(&self) -> bool {
+        matches!(self, TrySendError::Closed(_))
+    }
+}
+
+/// [`ProcessRef::send_timeout`](crate::ProcessRef::send_timeout) failed. The message is
+/// returned.
+#[derive(PartialEq, Eq, Clone, Copy)]
+pub enum SendTimeoutError<M> {
+    /// The mailbox stayed full for the whole timeout.
+    Timeout(M),
+    /// The process has exited.
+    Closed(M),
+}
+
+impl<M> SendTimeoutError<M> {
+    /// Takes the message back.
+    pub fn into_inner(self) -> M {
+        match self {
+            SendTimeoutError::Timeout(m) | SendTimeoutError::Closed(m) => m,
+        }
+    }
+
+    /// `true` if the timeout elapsed.
+    pub fn is_timeout(&self) -> bool {
+        matches!(self, SendTimeoutError::Timeout(_))
+    }
+
+    /// `true` if the process has exited.
+    pub fn is_closed(&self) -> bool {
+        matches!(self, SendTimeoutError::Closed(_))
+    }
+}
+
+macro_rules! message_error_impls {
+    ($ty:ident, $($pat:pat => $text:expr),+) => {
+        impl<M> fmt::Debug for $ty<M> {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                #[allow(unused_variables)]
+                match self { $($pat => write!(f, "{}({})", stringify!($ty), $text)),+ }
+            }
+        }
+        impl<M> fmt::Display for $ty<M> {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                #[allow(unused_variables)]
+                match self { $($pat => f.write_str($text)),+ }
+            }
+        }
+        impl<M> std::error::Error for $ty<M> {}
+    };
+}
+
+message_error_impls!(SendError, SendError(_) => "sending to a process that has exited");
+message_error_impls!(TrySendError,
+    TrySendError::Full(_) => "the mailbox is full",
+    TrySendError::Closed(_) => "sending to a process that has exited");
+message_error_impls!(SendTimeoutError,
+    SendTimeoutError::Timeout(_) => "the mailbox stayed full until the timeout",
+    SendTimeoutError::Closed(_) => "sending to a process that has exited");
+
+/// A [`call`](crate::ProcessRef::call) did not get its reply.
+///
+/// Opaque: ask it with the predicates. A call to a process that has exited, or that exits
+/// before replying, fails at once (not after the timeout) and carries the exit reason.
+#[derive(Clone)]
+pub struct CallError {
+    pid: Pid,
+    kind: CallErrorKind,
+}
+
+#[derive(Clone)]
+enum CallErrorKind {
+    Timeout(Duration),
+    NoProcess(Option<ExitReason>),
+    NoReply(Option<ExitReason>),
+}
+
+impl CallError {
+    pub(crate) fn timeout(pid: Pid, after: Duration) -> Self {
+        CallError { pid, kind: CallErrorKind::Timeout(after) }
+    }
+
+    pub(crate) fn no_process(pid: Pid, reason: Option<ExitReason>) -> Self {
+        CallError { pid, kind: CallErrorKind::NoProcess(reason) }
+    }
+
+    pub(crate) fn no_reply(pid: Pid, reason: Option<ExitReason>) -> Self {
+        CallError { pid, kind: CallErrorKind::NoReply(reason) }
+    }
+
+    /// The process that was called.
+    pub fn pid(&self) -> Pid {
+        self.pid
+    }
+
+    /// `true` if no reply came within the timeout. The late reply, if any, is discarded: it
+    /// never reaches the caller's mailbox.
+    pub fn is_timeout(&self) -> bool {
+        matches!(self.kind, CallErrorKind::Timeout(_))
+    }
+
+    /// `true` if the process had exited before the request could be delivered.
+    pub fn is_no_process(&self) -> bool {
+        matches!(self.kind, CallErrorKind::NoProcess(_))
+    }
+
+    /// `true` if the process took the request but exited, or dropped the reply handle, without
+    /// replying.
+    pub fn is_no_reply(&self) -> bool {
+        matches!(self.kind, CallErrorKind::NoReply(_))
+    }
+
+    /// Why the called process exited, when that is why the call failed.
+    pub fn exit_reason(&self) -> Option<&ExitReason> {
+        match &self.kind {
+            CallErrorKind::NoProcess(r) | CallErrorKind::NoReply(r) => r.as_ref(),
+            CallErrorKind::Timeout(_) => None,
+        }
+    }
+}
+
+impl fmt::Display for CallError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match &self.kind {
+            CallErrorKind::Timeout(after) => {
+                write!(f, "call to {} timed out after {after:?}", self.pid)
+            }
+            CallErrorKind::NoProcess(None) => write!(f, "call to {}: no such process", self.pid),
+            CallErrorKind::NoProcess(Some(r)) => {
+                write!(f, "call to {}: the process has exited ({r})", self.pid)
+            }
+            CallErrorKind::NoReply(None) => {
+                write!(f, "call to {}: the request was dropped without a reply", self.pid)
+            }
+            CallErrorKind::NoReply(Some(r)) => {
+                write!(f, "call to {}: the process exited before replying ({r})", self.pid)
+            }
+        }
+    }
+}
+
+impl fmt::Debug for CallError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "CallError({self})")
+    }
+}
+
+impl std::error::Error for CallError {}
+
+/// A process could not be spawned. The process value was dropped without `init` running.
+#[derive(Clone, Debug)]
+#[non_exhaustive]
+pub enum SpawnError {
+    /// A setting is out of range: names the field and what it allows.
+    InvalidConfig {
+        /// The builder field.
+        field: &'static str,
+        /// What it allows.
+        allowed: &'static str,
+    },
+    /// Registering the process's name failed.
+    Name(RegisterError),
+    /// The node is shutting down and takes no new processes.
+    ShuttingDown,
+}
+
+impl fmt::Display for SpawnError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            SpawnError::InvalidConfig { field, allowed } => {
+                write!(f, "invalid `{field}`: allowed values are {allowed}")
+            }
+            SpawnError::Name(e) => write!(f, "cannot spawn: {e}"),
+            SpawnError::ShuttingDown => f.write_str("the node is shutting down"),
+        }
+    }
+}
+
+impl std::error::Error for SpawnError {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        match self {
+            SpawnError::Name(e) => Some(e),
+            _ => None,
+        }
+    }
+}
+
+/// Registering a name or joining a group failed.
+#[derive(Clone, Debug, PartialEq)]
+#[non_exhaustive]
+pub enum RegisterError {
+    /// Names and group names must not be empty.
+    EmptyName,
+    /// The name is held by another live process.
+    Taken {
+        /// The name.
+        name: Name,
+        /// The process holding it.
+        holder: Pid,
+    },
+    /// The process to register has exited or never existed on this node.
+    NoProcess(Pid),
+    /// No process is registered under this name.
+    NotRegistered(Name),
+}
+
+impl fmt::Display for RegisterError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            RegisterError::EmptyName => f.write_str("invalid `name`: must not be empty"),
+            RegisterError::Taken { name, holder } => {
+                write!(f, "the name `{name}` is already registered by {holder}")
+            }
+            RegisterError::NoProcess(pid) => write!(f, "no live process {pid} on this node"),
+            RegisterError::NotRegistered(name) => write!(f, "no process is registered as `{name}`"),
+        }
+    }
+}
+
+impl std::error::Error for RegisterError {}
+
+/// Linking failed.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct LinkError {
+    pid: Pid,
+}
+
+impl LinkError {
+    pub(crate) fn no_process(pid: Pid) -> Self {
+        LinkError { pid }
+    }
+
+    /// The process that could not be linked.
+    pub fn pid(&self) -> Pid {
+        self.pid
+    }
+}
+
+impl fmt::Display for LinkError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "cannot link to {}: noproc (it has exited or never existed)", self.pid)
+    }
+}
+
+impl std::error::Error for LinkError {}
+
+/// A node could not be started.
+#[derive(Clone, Debug)]
+#[non_exhaustive]
+pub enum NodeError {
+    /// `Node::new` was called outside a tokio runtime.
+    NoRuntime,
+}
+
+impl fmt::Display for NodeError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            NodeError::NoRuntime => {
+                f.write_str("a node must be started from within a tokio runtime")
+            }
+        }
+    }
+}
+
+impl std::error::Error for NodeError {}

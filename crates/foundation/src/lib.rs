@@ -1,0 +1,83 @@
+//! # Foundation
+//!
+//! BEAM-style processes for Rust: lightweight, isolated, linked and monitored, supervised and
+//! observable, on top of tokio.
+//!
+//! ## A tour
+//!
+//! - A **process** is a value implementing [`Process`]: its state plus `async` handlers. The
+//!   node runs it as a tokio task with its own bounded mailbox and hands each handler a
+//!   [`Context`].
+//! - A **[`Node`]** owns processes: it spawns them ([`Node::spawn`], [`Node::process`] for
+//!   options), reports on them ([`Node::process_info`]), stops or kills them, keeps the name
+//!   [`Registry`] and process [`Groups`], and shuts everything down in order.
+//! - A **[`ProcessRef<M>`]** is a typed address: `send`, `try_send`, `send_timeout`, and `call`
+//!   for request/reply. A [`Pid`] identifies a process and names its node.
+//! - **Links, monitors and exit trapping** follow Erlang: see [`process`] for the rules.
+//! - Every end of a process is a typed [`ExitReason`]; a panic in a handler becomes
+//!   [`ExitReason::Panicked`] and never takes a thread or another process with it.
+//! - **Timers**: [`Context::send_after`], [`Context::send_interval`].
+//!
+//! ```
+//! use foundation::{BoxError, Context, Node, Process, ReplyTo};
+//!
+//! enum Msg {
+//!     Add(u64),
+//!     Total(ReplyTo<u64>),
+//! }
+//!
+//! struct Counter(u64);
+//!
+//! impl Process for Counter {
+//!     type Message = Msg;
+//!
+//!     async fn handle(&mut self, _ctx: &mut Context<Msg>, msg: Msg) -> Result<(), BoxError> {
+//!         match msg {
+//!             Msg::Add(n) => self.0 += n,
+//!             Msg::Total(reply) => {
+//!                 let _ = reply.reply(self.0);
+//!             }
+//!         }
+//!         Ok(())
+//!     }
+//! }
+//!
+//! # #[tokio::main(flavor = "current_thread")]
+//! # async fn main() -> Result<(), BoxError> {
+//! let node = Node::new()?;
+//! let counter = node.spawn(Counter(0))?;
+//! counter.send(Msg::Add(2)).await?;
+//! counter.send(Msg::Add(40)).await?;
+//! assert_eq!(counter.call(Msg::Total).await?, 42);
+//! node.shutdown(std::time::Duration::from_secs(5)).await;
+//! # Ok(()) }
+//! ```
+//!
+//! ## Feature flags
+//!
+//! None yet: everything above is always on.
+
+#![forbid(unsafe_code)]
+
+mod engine;
+mod error;
+mod exit;
+pub mod node;
+mod pid;
+pub mod process;
+pub mod registry;
+pub mod timer;
+
+pub use error::{
+    CallError, LinkError, NodeError, RegisterError, SendError, SendTimeoutError, SpawnError,
+    TrySendError,
+};
+pub use exit::{BoxError, Down, ExitReason};
+pub use node::{Node, ShutdownReport};
+pub use pid::{MonitorRef, Pid};
+pub use process::{
+    Context, DEFAULT_CALL_TIMEOUT, DEFAULT_MAILBOX_CAPACITY, Process, ProcessBuilder, ProcessInfo,
+    ProcessRef, ProcessStatus, ReplyTo, WeakProcessRef,
+};
+pub use registry::{Groups, Name, Registry};
+pub use timer::{TimerError, TimerRef};

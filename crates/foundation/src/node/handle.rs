@@ -1,0 +1,182 @@
+//! The node: the runtime handle that owns every process.
+
+use std::fmt;
+use std::sync::Arc;
+use std::time::Duration;
+
+use crate::engine::control::Signal;
+use crate::engine::node_state::NodeState;
+use crate::error::{NodeError, SpawnError};
+use crate::process::builder::ProcessBuilder;
+use crate::registry::{Groups, Registry};
+use crate::timer::{self, TimerError};
+use crate::{ExitReason, Pid, Process, ProcessInfo, ProcessRef, TimerRef};
+
+/// A node: the set of processes running on one tokio runtime, with their registry.
+///
+/// `Node` is a cheap handle (clone it freely). It must be created inside a tokio runtime, whose
+/// worker threads then run its processes. Dropping every `Node` handle does not stop the
+/// processes; [`shutdown`](Node::shutdown) does.
+#[derive(Clone)]
+pub struct Node {
+    pub(crate) state: Arc<NodeState>,
+}
+
+impl Node {
+    /// Starts a node (number `0`, a node outside any cluster) on the current tokio runtime.
+    ///
+    /// Fails if called outside a tokio runtime.
+    pub fn new() -> Result<Node, NodeError> {
+        Node::with_id(0)
+    }
+
+    /// Starts a node with the given node number, which every pid it makes carries.
+    pub fn with_id(id: u32) -> Result<Node, NodeError> {
+        let runtime = tokio::runtime::Handle::try_current().map_err(|_| NodeError::NoRuntime)?;
+        Ok(Node { state: Arc::new(NodeState::new(id, runtime)) })
+    }
+
+    /// This node's number.
+    pub fn id(&self) -> u32 {
+        self.state.id
+    }
+
+    /// The pid that stands for the node itself, `<id.0.0>`: the sender of exit signals sent
+    /// from outside any process.
+    pub fn self_pid(&self) -> Pid {
+        self.state.self_pid()
+    }
+
+    /// Spawns a process with default options (see [`ProcessBuilder`]).
+    #[track_caller]
+    pub fn spawn<P: Process>(&self, process: P) -> Result<ProcessRef<P::Message>, SpawnError> {
+        self.process().spawn(process)
+    }
+
+    /// A builder for a process with options: name, mailbox capacity, exit trapping.
+    pub fn process(&self) -> ProcessBuilder {
+        ProcessBuilder::new(self.clone(), None)
+    }
+
+    /// Sends an exit signal to `pid` from the node (Erlang's `exit/2`): a process that does not
+    /// trap exits ends with `reason` unless it is `Normal`; one that traps exits receives it
+    /// in [`Process::handle_exit`]. Returns `false` if `pid` is gone.
+    pub fn exit(&self, pid: Pid, reason: ExitReason) -> bool {
+        let from = self.self_pid();
+        self.state.deliver(pid, Signal::Exit { from, reason, link: false })
+    }
+
+    /// Kills `pid`: it ends with [`ExitReason::Killed`] at its next `.await`, whether or not it
+    /// traps exits, without running `terminate`. Returns `false` if `pid` is gone.
+    pub fn kill(&self, pid: Pid) -> bool {
+        self.state.deliver(pid, Signal::Kill)
+    }
+
+    /// Stops `pid` gracefully: sends it a `Shutdown` exit signal, waits up to `timeout` for it
+    /// to end, then kills it. Returns its exit reason, or `None` if it was already gone.
+    ///
+    /// Cancel safe: if dropped, the process may still be ending.
+    pub async fn stop(&self, pid: Pid, timeout: Duration) -> Option<ExitReason> {
+        let process = self.state.get(pid)?;
+        let core = process.core();
+        let from = self.self_pid();
+        core.push_signal(Signal::Exit { from, reason: ExitReason::Shutdown(None), link: false });
+        if let Ok(reason) = tokio::time::timeout(timeout, core.wait_exit()).await {
+            return Some(reason);
+        }
+        core.push_signal(Signal::Kill);
+        Some(core.wait_exit().await)
+    }
+
+    /// Waits until `pid` has exited and returns why; [`ExitReason::NoProc`] at once if it is
+    /// not alive. Cancel safe.
+    pub async fn wait_exit(&self, pid: Pid) -> ExitReason {
+        match self.state.get(pid) {
+            Some(process) => process.core().wait_exit().await,
+            None => ExitReason::NoProc,
+        }
+    }
+
+    /// `true` if `pid` is a live process of this node.
+    pub fn is_alive(&self, pid: Pid) -> bool {
+        self.state.get(pid).is_some_and(|p| p.core().exit_reason().is_none())
+    }
+
+    /// A snapshot of a live process, or `None` if it is gone.
+    pub fn process_info(&self, pid: Pid) -> Option<ProcessInfo> {
+        let process = self.state.get(pid)?;
+        let core = process.core();
+        let rel = core.relations.lock();
+        if rel.exited {
+            return None;
+        }
+        Some(ProcessInfo {
+            pid,
+            status: core.status(),
+            names: rel.names.clone(),
+            mailbox_len: process.mailbox_len(),
+            mailbox_capacity: process.mailbox_capacity(),
+            messages_handled: core.handled(),
+            links: rel.links.clone(),
+            monitors: rel.monitoring.iter().map(|(_, p)| *p).collect(),
+            monitored_by: rel.watchers.iter().map(|(_, p)| *p).collect(),
+            groups: rel.groups.iter().map(|g| g.to_string()).collect(),
+            trap_exit: core.traps_exits(),
+            parent: core.parent,
+            memory: None,
+        })
+    }
+
+    /// The pids of every live process, oldest first.
+    pub fn processes(&self) -> Vec<Pid> {
+        let mut pids: Vec<Pid> = self.state.table.iter().map(|e| e.value().core().pid).collect();
+        pids.sort_unstable();
+        pids
+    }
+
+    /// How many processes are alive.
+    pub fn process_count(&self) -> usize {
+        self.state.table.len()
+    }
+
+    /// The name registry.
+    pub fn registry(&self) -> Registry<'_> {
+        Registry::new(self)
+    }
+
+    /// The process groups.
+    pub fn groups(&self) -> Groups<'_> {
+        Groups::new(self)
+    }
+
+    /// Sends `msg` to `target` after `delay` (Erlang's `send_after`). The timer holds only a
+    /// weak address.
+    pub fn send_after<M: Send + 'static>(
+        &self,
+        target: &ProcessRef<M>,
+        delay: Duration,
+        msg: M,
+    ) -> TimerRef {
+        timer::send_after(self, target.downgrade(), delay, msg)
+    }
+
+    /// Sends `make()` to `target` every `period` until cancelled or until it exits. A zero
+    /// `period` is an error.
+    pub fn send_interval<M: Send + 'static>(
+        &self,
+        target: &ProcessRef<M>,
+        period: Duration,
+        make: impl FnMut() -> M + Send + 'static,
+    ) -> Result<TimerRef, TimerError> {
+        timer::send_interval(self, target.downgrade(), period, make)
+    }
+}
+
+impl fmt::Debug for Node {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Node")
+            .field("id", &self.state.id)
+            .field("processes", &self.state.table.len())
+            .finish()
+    }
+}

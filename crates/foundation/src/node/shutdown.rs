@@ -1,0 +1,96 @@
+//! Shutting a node down in order.
+
+use std::collections::HashSet;
+use std::sync::atomic::Ordering::Release;
+use std::time::Duration;
+
+use tokio::time::Instant;
+
+use crate::engine::control::Signal;
+use crate::{ExitReason, Node, Pid};
+
+/// What [`Node::shutdown`] did.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct ShutdownReport {
+    /// Processes that ended on their own after being asked to shut down (or while others were).
+    pub stopped: usize,
+    /// Processes that were still running at the deadline and were killed.
+    pub killed: usize,
+}
+
+impl Node {
+    /// Shuts every process down, in order, and returns when every one is gone.
+    ///
+    /// From then on the node refuses new processes ([`SpawnError::ShuttingDown`](
+    /// crate::SpawnError::ShuttingDown)). Processes are stopped top-down and newest first: first
+    /// the processes no live process spawned, newest first, each sent a `Shutdown` exit signal
+    /// and awaited (so a process that stops its own children, as a supervisor does, gets to do
+    /// so); then whatever is left, the same way. `timeout` bounds the graceful part as a whole:
+    /// at the deadline every remaining process is killed.
+    ///
+    /// A process that never reaches an `.await` (a busy loop in a handler) cannot be interrupted
+    /// and would hold the shutdown up; handlers should yield in long computations.
+    ///
+    /// Cancel safe: dropping the future leaves the node refusing new processes, with some
+    /// processes possibly still running; calling `shutdown` again finishes the job.
+    pub async fn shutdown(&self, timeout: Duration) -> ShutdownReport {
+        let state = &self.state;
+        state.shutting_down.store(true, Release);
+        let deadline = Instant::now() + timeout;
+        let from = self.self_pid();
+        let mut report = ShutdownReport::default();
+
+        'graceful: while !state.table.is_empty() {
+            let live: HashSet<Pid> = state.table.iter().map(|e| e.value().core().pid).collect();
+            let mut order: Vec<Pid> = state
+                .table
+                .iter()
+                .filter(|e| e.value().core().parent.is_none_or(|p| !live.contains(&p)))
+                .map(|e| e.value().core().pid)
+                .collect();
+            if order.is_empty() {
+                order = live.into_iter().collect();
+            }
+            order.sort_unstable_by(|a, b| b.cmp(a));
+            for pid in order {
+                let Some(process) = state.get(pid) else { continue };
+                let core = process.core();
+                core.push_signal(Signal::Exit {
+                    from,
+                    reason: ExitReason::Shutdown(None),
+                    link: false,
+                });
+                if tokio::time::timeout_at(deadline, core.wait_exit()).await.is_err() {
+                    break 'graceful;
+                }
+                report.stopped += 1;
+            }
+        }
+
+        let remaining: Vec<_> = state.table.iter().map(|e| e.value().clone()).collect();
+        for process in &remaining {
+            process.core().push_signal(Signal::Kill);
+        }
+        for process in &remaining {
+            if process.core().wait_exit().await.is_killed() {
+                report.killed += 1;
+            } else {
+                report.stopped += 1;
+            }
+        }
+        // Processes that left while others were being stopped are gone too; wait for the table
+        // to drain of any stragglers spawned before the flag was seen.
+        loop {
+            let listener = state.exits.listen();
+            if state.table.is_empty() {
+                break;
+            }
+            for entry in state.table.iter() {
+                entry.value().core().push_signal(Signal::Kill);
+            }
+            listener.await;
+        }
+        report
+    }
+}

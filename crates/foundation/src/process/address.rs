@@ -1,0 +1,282 @@
+//! Addresses: how messages reach a process.
+
+use std::fmt;
+use std::sync::Arc;
+use std::time::Duration;
+
+use tokio::time::Instant;
+
+use crate::engine::control::Shared;
+use crate::engine::mailbox::PushError;
+use crate::error::{CallError, SendError, SendTimeoutError, TrySendError};
+use crate::process::reply::ReplyTo;
+use crate::{ExitReason, Pid};
+
+/// The default timeout of [`ProcessRef::call`]: 5 seconds, as `gen_server:call/2`.
+pub const DEFAULT_CALL_TIMEOUT: Duration = Duration::from_secs(5);
+
+/// A typed, cloneable address of a process.
+///
+/// A `ProcessRef` is *strong*: while one exists (or the process has a registered name), the
+/// process keeps running when its mailbox is empty. When the last strong address is dropped and
+/// the mailbox is drained, the process ends with [`ExitReason::Normal`], since no message can
+/// reach it any more. Use a [`WeakProcessRef`] to address a process without keeping it alive.
+///
+/// Sending never loses a message silently: every failed send gives the message back.
+pub struct ProcessRef<M> {
+    pub(crate) shared: Arc<Shared<M>>,
+}
+
+impl<M: Send + 'static> ProcessRef<M> {
+    /// Makes a strong address from a process's shared block; the caller has taken the count.
+    pub(crate) fn from_retained(shared: Arc<Shared<M>>) -> Self {
+        ProcessRef { shared }
+    }
+
+    /// The process's pid.
+    pub fn pid(&self) -> Pid {
+        self.shared.core.pid
+    }
+
+    /// `true` until the process has exited.
+    pub fn is_alive(&self) -> bool {
+        !self.shared.mailbox.is_closed() && self.shared.core.exit_reason().is_none()
+    }
+
+    /// Why the process exited, once it has.
+    pub fn exit_reason(&self) -> Option<ExitReason> {
+        self.shared.core.exit_reason().cloned()
+    }
+
+    /// Waits until the process has exited and returns why.
+    ///
+    /// Cancel safe. This watches from outside the process tree: it neither links nor monitors.
+    pub async fn exited(&self) -> ExitReason {
+        self.shared.core.wait_exit().await
+    }
+
+    /// Sends a message, waiting for room while the mailbox is full.
+    ///
+    /// Fails only when the process has exited, and then returns the message.
+    ///
+    /// # Cancel safety
+    ///
+    /// If the future is dropped before it completes, the message was not sent (and is dropped
+    /// with the future).
+    pub async fn send(&self, msg: M) -> Result<(), SendError<M>> {
+        let mut msg = msg;
+        loop {
+            match self.push(msg) {
+                Ok(()) => return Ok(()),
+                Err(PushError::Closed(m)) => return Err(SendError(m)),
+                Err(PushError::Full(m)) => {
+                    let listener = self.shared.mailbox.listen_for_room();
+                    match self.push(m) {
+                        Ok(()) => return Ok(()),
+                        Err(PushError::Closed(m)) => return Err(SendError(m)),
+                        Err(PushError::Full(m)) => {
+                            msg = m;
+                            listener.await;
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    /// Sends a message if there is room now; otherwise gives it back at once.
+    pub fn try_send(&self, msg: M) -> Result<(), TrySendError<M>> {
+        self.push(msg).map_err(|e| match e {
+            PushError::Full(m) => TrySendError::Full(m),
+            PushError::Closed(m) => TrySendError::Closed(m),
+        })
+    }
+
+    /// Sends a message, waiting at most `timeout` for room.
+    ///
+    /// # Cancel safety
+    ///
+    /// As [`send`](Self::send): dropping the future drops the unsent message.
+    pub async fn send_timeout(&self, msg: M, timeout: Duration) -> Result<(), SendTimeoutError<M>> {
+        self.send_until(msg, Instant::now() + timeout).await
+    }
+
+    /// Sends from synchronous code, blocking the thread while the mailbox is full.
+    ///
+    /// # Panics
+    ///
+    /// Never on its own; but calling it from inside an async task blocks that task's worker
+    /// thread: use [`send`](Self::send) there.
+    pub fn blocking_send(&self, msg: M) -> Result<(), SendError<M>> {
+        futures::executor::block_on(self.send(msg))
+    }
+
+    /// Sends a request and waits for its reply, for at most [`DEFAULT_CALL_TIMEOUT`] (5 s).
+    ///
+    /// `make` builds the message around a [`ReplyTo`]; the process answers with
+    /// [`ReplyTo::reply`]. The call fails at once, not after the timeout, if the process has
+    /// exited or exits (or drops the `ReplyTo`) without replying.
+    ///
+    /// ```
+    /// use foundation::{BoxError, Context, Node, Process, ReplyTo};
+    ///
+    /// enum Msg { Double(u64, ReplyTo<u64>) }
+    /// struct Doubler;
+    ///
+    /// impl Process for Doubler {
+    ///     type Message = Msg;
+    ///     async fn handle(&mut self, _ctx: &mut Context<Msg>, msg: Msg) -> Result<(), BoxError> {
+    ///         let Msg::Double(n, reply) = msg;
+    ///         let _ = reply.reply(n * 2);
+    ///         Ok(())
+    ///     }
+    /// }
+    ///
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), BoxError> {
+    /// let node = Node::new()?;
+    /// let doubler = node.spawn(Doubler)?;
+    /// assert_eq!(doubler.call(|r| Msg::Double(21, r)).await?, 42);
+    /// # Ok(()) }
+    /// ```
+    ///
+    /// # Cancel safety
+    ///
+    /// Dropping the future abandons the call; a reply that comes later is discarded.
+    pub async fn call<R>(&self, make: impl FnOnce(ReplyTo<R>) -> M) -> Result<R, CallError> {
+        self.call_timeout(make, DEFAULT_CALL_TIMEOUT).await
+    }
+
+    /// As [`call`](Self::call), with a timeout of your choice. The timeout covers waiting for
+    /// room in the mailbox and waiting for the reply. A reply that arrives after the timeout is
+    /// discarded: it never reaches the caller.
+    pub async fn call_timeout<R>(
+        &self,
+        make: impl FnOnce(ReplyTo<R>) -> M,
+        timeout: Duration,
+    ) -> Result<R, CallError> {
+        let deadline = Instant::now() + timeout;
+        let (reply, answer) = ReplyTo::pair();
+        match self.send_until(make(reply), deadline).await {
+            Ok(()) => {}
+            Err(SendTimeoutError::Timeout(_)) => {
+                return Err(CallError::timeout(self.pid(), timeout));
+            }
+            Err(SendTimeoutError::Closed(_)) => {
+                return Err(CallError::no_process(self.pid(), self.exit_reason()));
+            }
+        }
+        match tokio::time::timeout_at(deadline, answer).await {
+            Ok(Ok(value)) => Ok(value),
+            Ok(Err(_)) => Err(CallError::no_reply(self.pid(), self.exit_reason())),
+            Err(_) => Err(CallError::timeout(self.pid(), timeout)),
+        }
+    }
+
+    /// An address that does not keep the process alive.
+    pub fn downgrade(&self) -> WeakProcessRef<M> {
+        WeakProcessRef { shared: Arc::clone(&self.shared) }
+    }
+
+    async fn send_until(&self, msg: M, deadline: Instant) -> Result<(), SendTimeoutError<M>> {
+        let mut msg = msg;
+        loop {
+            let m = match self.push(msg) {
+                Ok(()) => return Ok(()),
+                Err(PushError::Closed(m)) => return Err(SendTimeoutError::Closed(m)),
+                Err(PushError::Full(m)) => m,
+            };
+            let listener = self.shared.mailbox.listen_for_room();
+            msg = match self.push(m) {
+                Ok(()) => return Ok(()),
+                Err(PushError::Closed(m)) => return Err(SendTimeoutError::Closed(m)),
+                Err(PushError::Full(m)) => m,
+            };
+            if tokio::time::timeout_at(deadline, listener).await.is_err() {
+                return match self.push(msg) {
+                    Ok(()) => Ok(()),
+                    Err(PushError::Closed(m)) => Err(SendTimeoutError::Closed(m)),
+                    Err(PushError::Full(m)) => Err(SendTimeoutError::Timeout(m)),
+                };
+            }
+        }
+    }
+
+    #[inline]
+    fn push(&self, msg: M) -> Result<(), PushError<M>> {
+        if self.shared.mailbox.try_push(msg)? {
+            self.shared.core.waker.wake();
+        }
+        Ok(())
+    }
+}
+
+impl<M> Clone for ProcessRef<M> {
+    fn clone(&self) -> Self {
+        self.shared.core.retain();
+        ProcessRef { shared: Arc::clone(&self.shared) }
+    }
+}
+
+impl<M> Drop for ProcessRef<M> {
+    fn drop(&mut self) {
+        self.shared.core.release();
+    }
+}
+
+impl<M> fmt::Debug for ProcessRef<M> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_tuple("ProcessRef").field(&self.shared.core.pid).finish()
+    }
+}
+
+impl<M> PartialEq for ProcessRef<M> {
+    fn eq(&self, other: &Self) -> bool {
+        self.shared.core.pid == other.shared.core.pid
+    }
+}
+
+impl<M> Eq for ProcessRef<M> {}
+
+impl<M> std::hash::Hash for ProcessRef<M> {
+    fn hash<H: std::hash::Hasher>(&self, state: &mut H) {
+        self.shared.core.pid.hash(state);
+    }
+}
+
+/// An address that does not keep its process alive; [`upgrade`](Self::upgrade) it to send.
+pub struct WeakProcessRef<M> {
+    pub(crate) shared: Arc<Shared<M>>,
+}
+
+impl<M: Send + 'static> WeakProcessRef<M> {
+    /// A strong address, unless the process has exited or is ending for want of addresses.
+    pub fn upgrade(&self) -> Option<ProcessRef<M>> {
+        if self.shared.mailbox.is_closed() || !self.shared.core.try_retain() {
+            return None;
+        }
+        Some(ProcessRef { shared: Arc::clone(&self.shared) })
+    }
+
+    /// The process's pid.
+    pub fn pid(&self) -> Pid {
+        self.shared.core.pid
+    }
+
+    /// `true` until the process has exited.
+    pub fn is_alive(&self) -> bool {
+        !self.shared.mailbox.is_closed() && self.shared.core.exit_reason().is_none()
+    }
+}
+
+impl<M> Clone for WeakProcessRef<M> {
+    fn clone(&self) -> Self {
+        WeakProcessRef { shared: Arc::clone(&self.shared) }
+    }
+}
+
+impl<M> fmt::Debug for WeakProcessRef<M> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_tuple("WeakProcessRef").field(&self.shared.core.pid).finish()
+    }
+}

@@ -1,0 +1,97 @@
+//! The `Process` trait: what a process does with its messages.
+
+use std::future::Future;
+
+use crate::{BoxError, Context, Down, ExitReason, Pid};
+
+/// A process: state plus handlers, run by the node one message at a time.
+///
+/// Only [`handle`](Process::handle) must be written; the other handlers do nothing by default.
+/// Handlers are `async`: a handler may await (a timer, a call to another process, I/O), and the
+/// process takes its next message only when the handler returns. A handler that returns an
+/// error ends the process with [`ExitReason::Error`]; one that panics ends it with
+/// [`ExitReason::Panicked`]: the panic never reaches the thread or another process.
+///
+/// # Lifecycle
+///
+/// 1. [`init`](Process::init) runs first, inside the new process.
+/// 2. Then, turn by turn: pending signals (exits from links, `Down`s from monitors), then one
+///    message from the mailbox.
+/// 3. The process ends when a handler calls [`Context::stop`], returns an error or panics; when
+///    an exit signal it does not trap arrives; when it is killed; or when its mailbox is empty and
+///    no strong [`ProcessRef`](crate::ProcessRef) (nor a registered name) is left, so nothing can
+///    ever reach it (reason [`ExitReason::Normal`]).
+/// 4. [`terminate`](Process::terminate) runs with the reason, on every end except `kill`. Then
+///    the state is dropped, and links and monitors are told.
+///
+/// An exit signal that is not trapped, or a kill, interrupts a handler at its current `.await`.
+///
+/// ```
+/// use foundation::{BoxError, Context, Process};
+///
+/// struct Counter(u64);
+///
+/// impl Process for Counter {
+///     type Message = u64;
+///
+///     async fn handle(&mut self, _ctx: &mut Context<u64>, n: u64) -> Result<(), BoxError> {
+///         self.0 += n;
+///         Ok(())
+///     }
+/// }
+/// ```
+pub trait Process: Send + Sized + 'static {
+    /// The messages this process receives.
+    type Message: Send + 'static;
+
+    /// Runs once, inside the new process, before any message. An error ends the process.
+    fn init(
+        &mut self,
+        ctx: &mut Context<Self::Message>,
+    ) -> impl Future<Output = Result<(), BoxError>> + Send {
+        let _ = ctx;
+        async { Ok(()) }
+    }
+
+    /// Handles one message.
+    fn handle(
+        &mut self,
+        ctx: &mut Context<Self::Message>,
+        msg: Self::Message,
+    ) -> impl Future<Output = Result<(), BoxError>> + Send;
+
+    /// Handles an exit signal; called only while the process traps exits
+    /// ([`Context::trap_exit`]). `from` is the linked process that ended, or the sender of
+    /// `exit(pid, reason)`. Does nothing by default.
+    fn handle_exit(
+        &mut self,
+        ctx: &mut Context<Self::Message>,
+        from: Pid,
+        reason: ExitReason,
+    ) -> impl Future<Output = Result<(), BoxError>> + Send {
+        let _ = (ctx, from, reason);
+        async { Ok(()) }
+    }
+
+    /// Handles the end of a monitored process: called exactly once per monitor that was not
+    /// removed. Does nothing by default.
+    fn handle_down(
+        &mut self,
+        ctx: &mut Context<Self::Message>,
+        down: Down,
+    ) -> impl Future<Output = Result<(), BoxError>> + Send {
+        let _ = (ctx, down);
+        async { Ok(()) }
+    }
+
+    /// Runs once when the process ends, with the reason, except after `kill`. Only `kill`
+    /// interrupts it. Does nothing by default.
+    fn terminate(
+        &mut self,
+        ctx: &mut Context<Self::Message>,
+        reason: &ExitReason,
+    ) -> impl Future<Output = ()> + Send {
+        let _ = (ctx, reason);
+        async {}
+    }
+}

@@ -1,0 +1,134 @@
+//! Spawning with options.
+
+use std::fmt;
+use std::sync::Arc;
+
+use crate::engine::control::AnyProcess;
+use crate::engine::spawn::{SpawnOptions, spawn};
+use crate::error::SpawnError;
+use crate::{MonitorRef, Name, Node, Process, ProcessRef};
+
+/// The mailbox capacity a process gets unless its builder says otherwise.
+///
+/// Large enough that a busy receiver rarely parks (and so rarely costs its senders a wake-up),
+/// small enough that a stalled receiver pushes back on its senders early.
+pub const DEFAULT_MAILBOX_CAPACITY: usize = 1024;
+
+/// Options for a new process: [`Node::process`] or, from inside a process, [`Context::process`](
+/// crate::Context::process), which can also link or monitor the child.
+///
+/// ```
+/// # use foundation::{BoxError, Context, Node, Process};
+/// # struct Cache;
+/// # impl Process for Cache {
+/// #     type Message = ();
+/// #     async fn handle(&mut self, _: &mut Context<()>, _: ()) -> Result<(), BoxError> { Ok(()) }
+/// # }
+/// # #[tokio::main(flavor = "current_thread")]
+/// # async fn main() -> Result<(), BoxError> {
+/// let node = Node::new()?;
+/// let cache = node.process().name("cache").mailbox_capacity(64).spawn(Cache)?;
+/// assert_eq!(node.registry().whereis("cache"), Some(cache.pid()));
+/// # Ok(()) }
+/// ```
+#[must_use = "a builder does nothing until one of its spawn methods is called"]
+pub struct ProcessBuilder {
+    node: Node,
+    parent: Option<Arc<dyn AnyProcess>>,
+    name: Option<Name>,
+    capacity: Option<usize>,
+    trap_exit: bool,
+}
+
+impl ProcessBuilder {
+    pub(crate) fn new(node: Node, parent: Option<Arc<dyn AnyProcess>>) -> Self {
+        ProcessBuilder {
+            node,
+            parent,
+            name: None,
+            capacity: Some(DEFAULT_MAILBOX_CAPACITY),
+            trap_exit: false,
+        }
+    }
+
+    /// Registers the process under `name` before it starts; the name is released when it exits.
+    /// Spawning fails if the name is empty or taken.
+    pub fn name(mut self, name: impl Into<Name>) -> Self {
+        self.name = Some(name.into());
+        self
+    }
+
+    /// Bounds the mailbox to `capacity` messages (default [`DEFAULT_MAILBOX_CAPACITY`]). A send
+    /// to a full mailbox waits ([`send`](ProcessRef::send)) or gets its message back
+    /// ([`try_send`](ProcessRef::try_send)). `0` is rejected when spawning.
+    pub fn mailbox_capacity(mut self, capacity: usize) -> Self {
+        self.capacity = Some(capacity);
+        self
+    }
+
+    /// Removes the bound: sends never wait. Use only where the producers are bounded by other
+    /// means.
+    pub fn unbounded_mailbox(mut self) -> Self {
+        self.capacity = None;
+        self
+    }
+
+    /// Starts the process already trapping exits, so no exit signal is missed before `init`.
+    pub fn trap_exit(mut self, on: bool) -> Self {
+        self.trap_exit = on;
+        self
+    }
+
+    /// Spawns the process.
+    #[track_caller]
+    pub fn spawn<P: Process>(self, process: P) -> Result<ProcessRef<P::Message>, SpawnError> {
+        let (node, parent, opts) = self.into_parts(false, false);
+        spawn(&node, parent.as_ref(), process, opts).map(|(r, _)| r)
+    }
+
+    /// Spawns the process linked with the spawning process. Only from a builder made by
+    /// [`Context::process`](crate::Context::process); otherwise an error.
+    #[track_caller]
+    pub fn spawn_link<P: Process>(self, process: P) -> Result<ProcessRef<P::Message>, SpawnError> {
+        let (node, parent, opts) = self.into_parts(true, false);
+        spawn(&node, parent.as_ref(), process, opts).map(|(r, _)| r)
+    }
+
+    /// Spawns the process monitored by the spawning process. Only from a builder made by
+    /// [`Context::process`](crate::Context::process); otherwise an error.
+    #[track_caller]
+    pub fn spawn_monitor<P: Process>(
+        self,
+        process: P,
+    ) -> Result<(ProcessRef<P::Message>, MonitorRef), SpawnError> {
+        let (node, parent, opts) = self.into_parts(false, true);
+        let (r, m) = spawn(&node, parent.as_ref(), process, opts)?;
+        Ok((r, m.expect("spawn with monitor returns its monitor reference")))
+    }
+
+    fn into_parts(
+        self,
+        link: bool,
+        monitor: bool,
+    ) -> (Node, Option<Arc<dyn AnyProcess>>, SpawnOptions) {
+        let opts = SpawnOptions {
+            name: self.name,
+            capacity: self.capacity,
+            trap_exit: self.trap_exit,
+            link,
+            monitor,
+        };
+        (self.node, self.parent, opts)
+    }
+}
+
+impl fmt::Debug for ProcessBuilder {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ProcessBuilder")
+            .field("parent", &self.parent.as_ref().map(|p| p.core().pid))
+            .field("name", &self.name)
+            .field("capacity", &self.capacity)
+            .field("trap_exit", &self.trap_exit)
+            .finish()
+    }
+}

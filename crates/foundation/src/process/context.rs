@@ -1,0 +1,150 @@
+//! What a process's handlers can do: its identity, links, monitors, spawning, timers, stopping.
+
+use std::fmt;
+use std::sync::Arc;
+use std::time::Duration;
+
+use crate::engine::control::{AnyProcess, Shared, Signal};
+use crate::engine::links;
+use crate::error::{LinkError, SpawnError};
+use crate::{
+    ExitReason, MonitorRef, Node, Pid, Process, ProcessBuilder, ProcessRef, TimerError, TimerRef,
+    WeakProcessRef, timer,
+};
+
+/// Handed to every handler of a process: the process's view of itself and of the node.
+pub struct Context<M> {
+    pub(crate) shared: Arc<Shared<M>>,
+    pub(crate) node: Node,
+    pub(crate) stop: Option<ExitReason>,
+}
+
+impl<M: Send + 'static> Context<M> {
+    pub(crate) fn new(shared: Arc<Shared<M>>, node: Node) -> Self {
+        Context { shared, node, stop: None }
+    }
+
+    /// This process's pid.
+    pub fn pid(&self) -> Pid {
+        self.shared.core.pid
+    }
+
+    /// The node this process runs on.
+    pub fn node(&self) -> &Node {
+        &self.node
+    }
+
+    /// A strong address of this process. Keeping it inside the process's own state keeps the
+    /// process alive until it stops itself; prefer [`myself_weak`](Self::myself_weak) there.
+    pub fn myself(&self) -> ProcessRef<M> {
+        self.shared.core.retain();
+        ProcessRef::from_retained(Arc::clone(&self.shared))
+    }
+
+    /// A weak address of this process.
+    pub fn myself_weak(&self) -> WeakProcessRef<M> {
+        WeakProcessRef { shared: Arc::clone(&self.shared) }
+    }
+
+    /// Turns exit trapping on or off. While on, exit signals from links and from `exit(pid,
+    /// reason)` arrive at [`Process::handle_exit`] instead of ending the process; `kill` still
+    /// ends it.
+    pub fn trap_exit(&mut self, on: bool) {
+        self.shared.core.set_trap_exit(on);
+    }
+
+    /// Whether this process traps exits.
+    pub fn traps_exits(&self) -> bool {
+        self.shared.core.traps_exits()
+    }
+
+    /// Ends this process with `reason` once the current handler returns.
+    pub fn stop(&mut self, reason: ExitReason) {
+        self.stop = Some(reason);
+    }
+
+    /// A builder for a child process; the child's parent is this process, so it can be linked
+    /// ([`ProcessBuilder::spawn_link`]) or monitored ([`ProcessBuilder::spawn_monitor`]).
+    pub fn process(&self) -> ProcessBuilder {
+        ProcessBuilder::new(self.node.clone(), Some(self.as_any()))
+    }
+
+    /// Spawns a child with default options, neither linked nor monitored.
+    #[track_caller]
+    pub fn spawn<P: Process>(&self, process: P) -> Result<ProcessRef<P::Message>, SpawnError> {
+        self.process().spawn(process)
+    }
+
+    /// Spawns a child linked with this process (Erlang's `spawn_link`): the link exists before
+    /// the child runs, so even a child that fails in `init` is seen.
+    #[track_caller]
+    pub fn spawn_link<P: Process>(&self, process: P) -> Result<ProcessRef<P::Message>, SpawnError> {
+        self.process().spawn_link(process)
+    }
+
+    /// Spawns a child monitored by this process (Erlang's `spawn_monitor`).
+    #[track_caller]
+    pub fn spawn_monitor<P: Process>(
+        &self,
+        process: P,
+    ) -> Result<(ProcessRef<P::Message>, MonitorRef), SpawnError> {
+        self.process().spawn_monitor(process)
+    }
+
+    /// Links this process with `pid`, both ways. Linking twice is one link; linking to itself
+    /// does nothing. If `pid` is gone, returns an error (`noproc`) and links nothing.
+    pub fn link(&self, pid: Pid) -> Result<(), LinkError> {
+        links::link(&self.node.state, &self.shared.core, pid)
+    }
+
+    /// Removes the link with `pid`, if any. After this returns, no exit signal from that link
+    /// is received, even one already on its way.
+    pub fn unlink(&self, pid: Pid) {
+        links::unlink(&self.node.state, &self.shared.core, pid);
+    }
+
+    /// Monitors `pid`: exactly one [`Down`](crate::Down) arrives at
+    /// [`Process::handle_down`] when it ends, or at once with `NoProc` if it is already gone.
+    pub fn monitor(&self, pid: Pid) -> MonitorRef {
+        links::monitor(&self.node.state, &self.shared.core, pid)
+    }
+
+    /// Removes a monitor. Its `Down`, if already on its way, is never delivered. Returns
+    /// `false` if the monitor had already fired or been removed.
+    pub fn demonitor(&self, monitor: MonitorRef) -> bool {
+        links::demonitor(&self.node.state, &self.shared.core, monitor)
+    }
+
+    /// Sends an exit signal to `pid` from this process (Erlang's `exit/2`). Returns `false` if
+    /// `pid` is gone. To kill, use [`Node::kill`].
+    pub fn exit(&self, pid: Pid, reason: ExitReason) -> bool {
+        let from = self.pid();
+        self.node.state.deliver(pid, Signal::Exit { from, reason, link: false })
+    }
+
+    /// Sends `msg` to this process after `delay`. The timer holds only a weak address.
+    pub fn send_after(&self, delay: Duration, msg: M) -> TimerRef {
+        timer::send_after(&self.node, self.myself_weak(), delay, msg)
+    }
+
+    /// Sends `make()` to this process every `period`, first after one period, until cancelled
+    /// or until the process exits. A sender that finds the mailbox full waits (ticks that fall
+    /// due meanwhile are delayed, not bunched). A zero `period` is an error.
+    pub fn send_interval(
+        &self,
+        period: Duration,
+        make: impl FnMut() -> M + Send + 'static,
+    ) -> Result<TimerRef, TimerError> {
+        timer::send_interval(&self.node, self.myself_weak(), period, make)
+    }
+
+    fn as_any(&self) -> Arc<dyn AnyProcess> {
+        Arc::clone(&self.shared) as Arc<dyn AnyProcess>
+    }
+}
+
+impl<M> fmt::Debug for Context<M> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Context").field("pid", &self.shared.core.pid).finish_non_exhaustive()
+    }
+}
