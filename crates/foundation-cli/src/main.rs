@@ -1,4 +1,5 @@
-//! The `foundation` command.
+//! The `foundation` command: for now it prints its version and help; the live ecosystem demo,
+//! the benchmark table and the dashboard arrive with their issues.
 
 use clap::Parser;
 
@@ -9,5 +10,8 @@ struct Cli {}
 
 fn main() {
     let _cli = Cli::parse();
-    println!("foundation {}", env!("CARGO_PKG_VERSION"));
+    println!(
+        "foundation {}: BEAM-style processes for Rust. Run `foundation --help` for commands.",
+        env!("CARGO_PKG_VERSION")
+    );
 }

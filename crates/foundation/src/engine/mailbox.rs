@@ -9,8 +9,8 @@
 //! costs its senders no wake-ups.
 //!
 //! The receiver releases room in batches (a quarter of the capacity, at most 32, and always
-//! before it parks), so senders blocked on a full mailbox are woken once per batch rather than
-//! once per freed slot.
+//! before it parks), and senders blocked on a full mailbox are woken only when the mailbox is
+//! down to half its capacity: once per burst, never once per freed slot.
 //!
 //! Closing sets `CLOSED` and then drains exactly the messages whose senders reserved a slot
 //! before it: a sender that finds `CLOSED` gets its message back, so no message is ever stranded
@@ -51,6 +51,9 @@ pub(crate) struct Mailbox<M> {
     state: AtomicUsize,
     capacity: usize,
     release_batch: usize,
+    /// Waiting senders are woken only once the count falls to this mark, so that a woken sender
+    /// finds room for a burst rather than for one message.
+    low_water: usize,
     room: Event,
 }
 
@@ -63,6 +66,7 @@ impl<M> Mailbox<M> {
             state: AtomicUsize::new(0),
             capacity,
             release_batch: (capacity / 4).clamp(1, 32),
+            low_water: capacity / 2,
             room: Event::new(),
         }
     }
@@ -107,13 +111,17 @@ impl<M> Mailbox<M> {
         self.release_batch
     }
 
-    /// Gives back the slots of `n` popped messages and wakes senders waiting for room.
+    /// Gives back the slots of `n` popped messages; wakes the senders waiting for room once
+    /// the count is down to the low-water mark (at the latest when the receiver has drained
+    /// everything, since it releases all it popped before it parks).
     pub(crate) fn release(&self, n: usize) {
         if n == 0 {
             return;
         }
-        self.state.fetch_sub(n, AcqRel);
-        self.room.notify(usize::MAX);
+        let prev = self.state.fetch_sub(n, AcqRel);
+        if (prev & COUNT) - n <= self.low_water {
+            self.room.notify(usize::MAX);
+        }
     }
 
     /// Marks the receiver parked if nothing is reserved. The caller has released every popped
