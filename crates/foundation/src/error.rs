@@ -204,6 +204,9 @@ pub enum SpawnError {
     Name(RegisterError),
     /// The node is shutting down and takes no new processes.
     ShuttingDown,
+    /// The process that was to link or monitor the new one has exited (a builder from
+    /// `Context::process` used after its process ended).
+    ParentExited(Pid),
 }
 
 impl fmt::Display for SpawnError {
@@ -214,6 +217,9 @@ impl fmt::Display for SpawnError {
             }
             SpawnError::Name(e) => write!(f, "cannot spawn: {e}"),
             SpawnError::ShuttingDown => f.write_str("the node is shutting down"),
+            SpawnError::ParentExited(pid) => {
+                write!(f, "cannot link or monitor from {pid}: it has exited")
+            }
         }
     }
 }

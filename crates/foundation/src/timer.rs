@@ -1,10 +1,13 @@
 //! Timers: a message after a delay, or at an interval.
 //!
-//! Timers hold only a weak address: a timer never keeps a process alive, and it ends by itself
-//! when its process exits. Timers run on the node's tokio runtime, so tests can drive them with
+//! Timers hold only a weak address: a timer never keeps a process alive, and it ends as soon as
+//! its process exits (as Erlang cancels a timer to a pid when that process exits). Timers run on the node's tokio runtime, so tests can drive them with
 //! tokio's paused clock (`#[tokio::test(start_paused = true)]` and `tokio::time::advance`).
 
 use std::fmt;
+use std::sync::Arc;
+use std::sync::atomic::AtomicU8;
+use std::sync::atomic::Ordering::{AcqRel, Acquire};
 use std::time::Duration;
 
 use tokio::task::AbortHandle;
@@ -15,21 +18,27 @@ use crate::{Node, WeakProcessRef};
 /// A running timer; [`cancel`](Self::cancel) stops it. Dropping a `TimerRef` does not cancel the
 /// timer, as in Erlang.
 pub struct TimerRef {
+    status: Arc<AtomicU8>,
     task: AbortHandle,
 }
 
+const ACTIVE: u8 = 0;
+const DONE: u8 = 1;
+const CANCELLED: u8 = 2;
+
 impl TimerRef {
-    /// Stops the timer. Returns `true` if it was still active (for `send_after`: the message
-    /// had not been sent).
+    /// Stops the timer, at once. Returns `true` if it was still active: for `send_after`, the
+    /// message had not been sent and never will be; `false` if it had already fired, had been
+    /// cancelled, or its process had exited.
     pub fn cancel(&self) -> bool {
-        let active = !self.task.is_finished();
+        let was_active = self.status.compare_exchange(ACTIVE, CANCELLED, AcqRel, Acquire).is_ok();
         self.task.abort();
-        active
+        was_active
     }
 
     /// `true` while the timer may still send.
     pub fn is_active(&self) -> bool {
-        !self.task.is_finished()
+        self.status.load(Acquire) == ACTIVE
     }
 }
 
@@ -45,13 +54,28 @@ pub(crate) fn send_after<M: Send + 'static>(
     delay: Duration,
     msg: M,
 ) -> TimerRef {
-    let task = node.state.runtime.spawn(async move {
-        tokio::time::sleep(delay).await;
-        if let Some(target) = target.upgrade() {
-            let _ = target.send(msg).await;
+    let status = Arc::new(AtomicU8::new(ACTIVE));
+    let task = node.state.runtime.spawn({
+        let status = Arc::clone(&status);
+        async move {
+            let core = &target.shared.core;
+            tokio::select! {
+                () = tokio::time::sleep(delay) => {}
+                _ = core.wait_exit() => {
+                    let _ = status.compare_exchange(ACTIVE, DONE, AcqRel, Acquire);
+                    return;
+                }
+            }
+            // Fired: from here on `cancel` reports that it came too late.
+            if status.compare_exchange(ACTIVE, DONE, AcqRel, Acquire).is_err() {
+                return;
+            }
+            if let Some(target) = target.upgrade() {
+                let _ = target.send(msg).await;
+            }
         }
     });
-    TimerRef { task: task.abort_handle() }
+    TimerRef { status, task: task.abort_handle() }
 }
 
 /// A timer could not be started: names the argument and what it allows.
@@ -85,16 +109,32 @@ pub(crate) fn send_interval<M: Send + 'static>(
     if period.is_zero() {
         return Err(TimerError { field: "period", allowed: "durations above zero" });
     }
-    let task = node.state.runtime.spawn(async move {
-        let mut ticks = tokio::time::interval_at(Instant::now() + period, period);
-        ticks.set_missed_tick_behavior(MissedTickBehavior::Delay);
-        loop {
-            ticks.tick().await;
-            let Some(target) = target.upgrade() else { break };
-            if target.send(make()).await.is_err() {
-                break;
+    let status = Arc::new(AtomicU8::new(ACTIVE));
+    let task = node.state.runtime.spawn({
+        let status = Arc::clone(&status);
+        async move {
+            let core = &target.shared.core;
+            let mut ticks = tokio::time::interval_at(Instant::now() + period, period);
+            ticks.set_missed_tick_behavior(MissedTickBehavior::Delay);
+            loop {
+                tokio::select! {
+                    _ = ticks.tick() => {}
+                    _ = core.wait_exit() => break,
+                }
+                if status.load(Acquire) != ACTIVE {
+                    return;
+                }
+                let Some(target) = target.upgrade() else { break };
+                let sent = tokio::select! {
+                    sent = target.send(make()) => sent.is_ok(),
+                    _ = core.wait_exit() => false,
+                };
+                if !sent {
+                    break;
+                }
             }
+            let _ = status.compare_exchange(ACTIVE, DONE, AcqRel, Acquire);
         }
     });
-    Ok(TimerRef { task: task.abort_handle() })
+    Ok(TimerRef { status, task: task.abort_handle() })
 }

@@ -6,7 +6,6 @@
 //! only the mailbox and, when the receiver sleeps, the waker.
 
 use std::any::Any;
-use std::collections::VecDeque;
 use std::sync::atomic::Ordering::{AcqRel, Acquire, Relaxed, Release, SeqCst};
 use std::sync::atomic::{AtomicBool, AtomicU8, AtomicU64, AtomicUsize};
 use std::sync::{Arc, OnceLock};
@@ -33,14 +32,38 @@ pub(crate) enum Signal {
 #[derive(Debug, Default)]
 pub(crate) struct Relations {
     pub(crate) exited: bool,
-    pub(crate) signals: VecDeque<Signal>,
+    /// Pending signals, oldest first.
+    pub(crate) signals: Vec<Signal>,
     pub(crate) links: Vec<Pid>,
     /// Monitors set on this process: (reference, watcher).
     pub(crate) watchers: Vec<(MonitorRef, Pid)>,
     /// Monitors this process set on others: (reference, target).
     pub(crate) monitoring: Vec<(MonitorRef, Pid)>,
-    pub(crate) names: Vec<Name>,
-    pub(crate) groups: Vec<Arc<str>>,
+    /// Its registered names and process groups.
+    pub(crate) entries: Vec<Entry>,
+}
+
+/// A registry entry a process holds.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum Entry {
+    Name(Name),
+    Group(Arc<str>),
+}
+
+impl Relations {
+    pub(crate) fn names(&self) -> impl Iterator<Item = &Name> {
+        self.entries.iter().filter_map(|e| match e {
+            Entry::Name(n) => Some(n),
+            Entry::Group(_) => None,
+        })
+    }
+
+    pub(crate) fn groups(&self) -> impl Iterator<Item = &Arc<str>> {
+        self.entries.iter().filter_map(|e| match e {
+            Entry::Group(g) => Some(g),
+            Entry::Name(_) => None,
+        })
+    }
 }
 
 const STATUS_RUNNING: u8 = 0;
@@ -50,7 +73,8 @@ const STATUS_EXITED: u8 = 3;
 
 pub(crate) struct Core {
     pub(crate) pid: Pid,
-    pub(crate) parent: Option<Pid>,
+    /// The local id of the spawning process on the same node; 0 for none.
+    parent: u64,
     pub(crate) waker: AtomicWaker,
     signals_pending: AtomicBool,
     pub(crate) relations: Mutex<Relations>,
@@ -67,7 +91,7 @@ impl Core {
     pub(crate) fn new(pid: Pid, parent: Option<Pid>, trap_exit: bool) -> Self {
         Core {
             pid,
-            parent,
+            parent: parent.map_or(0, Pid::local_id),
             waker: AtomicWaker::new(),
             signals_pending: AtomicBool::new(false),
             relations: Mutex::new(Relations::default()),
@@ -80,6 +104,11 @@ impl Core {
         }
     }
 
+    /// The process that spawned this one, if a process did.
+    pub(crate) fn parent(&self) -> Option<Pid> {
+        (self.parent != 0).then(|| Pid::new(self.pid.node(), self.parent))
+    }
+
     /// Queues a signal and wakes the process. `false` if the process has already exited.
     pub(crate) fn push_signal(&self, signal: Signal) -> bool {
         {
@@ -87,7 +116,7 @@ impl Core {
             if rel.exited {
                 return false;
             }
-            rel.signals.push_back(signal);
+            rel.signals.push(signal);
         }
         self.signals_pending.store(true, SeqCst);
         self.waker.wake();
@@ -99,7 +128,7 @@ impl Core {
     }
 
     /// Takes every queued signal, in arrival order.
-    pub(crate) fn take_signals(&self, rel: &mut Relations) -> VecDeque<Signal> {
+    pub(crate) fn take_signals(&self, rel: &mut Relations) -> Vec<Signal> {
         self.signals_pending.store(false, SeqCst);
         std::mem::take(&mut rel.signals)
     }

@@ -30,17 +30,17 @@ pub(crate) fn finish<M>(
     core.set_exit_reason(reason.clone());
     shared.mailbox.close(unreleased);
 
-    if !rel.names.is_empty() {
+    if rel.names().next().is_some() {
         let mut names = node.names.write();
-        for name in &rel.names {
+        for name in rel.names() {
             if names.get(name) == Some(&me) {
                 names.remove(name);
             }
         }
     }
-    if !rel.groups.is_empty() {
+    if rel.groups().next().is_some() {
         let mut groups = node.groups.write();
-        for group in &rel.groups {
+        for group in rel.groups() {
             if let Some(members) = groups.get_mut(group) {
                 members.retain(|p| *p != me);
                 if members.is_empty() {

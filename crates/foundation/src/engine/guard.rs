@@ -1,14 +1,17 @@
-//! Runs a handler while watching for signals that must end the process at once.
+//! Runs a handler while watching for signals that must end the process at once, and turns a
+//! panic in the handler into an exit reason.
 //!
 //! An untrapped abnormal exit signal, or `kill`, ends a process even while a handler is waiting
 //! on something else (a timer, a call, I/O): the handler's future is dropped at its current
 //! `.await`. Signals that do not end the process (monitors' `Down`, trapped exits) are set aside
 //! and delivered after the handler returns, ahead of the next ordinary message.
 
-use std::collections::VecDeque;
 use std::future::Future;
+use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::pin::Pin;
 use std::task::{Context, Poll};
+
+use pin_project_lite::pin_project;
 
 use crate::ExitReason;
 use crate::engine::control::{Core, Signal};
@@ -21,93 +24,99 @@ pub(crate) enum Mode {
     Exiting,
 }
 
+/// Why a guarded handler stopped early.
+#[derive(Debug)]
+pub(crate) struct Interrupt {
+    pub(crate) reason: ExitReason,
+    /// `true` for `kill` itself, after which `terminate` does not run. A `Killed` reason that
+    /// arrives from a link is an ordinary exit signal.
+    pub(crate) kill: bool,
+}
+
+impl Interrupt {
+    fn exit(reason: ExitReason) -> Self {
+        Interrupt { reason, kill: false }
+    }
+}
+
 /// Sorts the pending signals: returns the reason to die with now, if any, and sets the others
 /// aside in `deferred`.
-pub(crate) fn triage(
-    core: &Core,
-    deferred: &mut VecDeque<Signal>,
-    mode: Mode,
-) -> Option<ExitReason> {
+pub(crate) fn triage(core: &Core, deferred: &mut Vec<Signal>, mode: Mode) -> Option<Interrupt> {
     let mut rel = core.relations.lock();
     let signals = core.take_signals(&mut rel);
     let trap = core.traps_exits();
     for signal in signals {
         match signal {
-            Signal::Kill => return Some(ExitReason::Killed),
+            Signal::Kill => return Some(Interrupt { reason: ExitReason::Killed, kill: true }),
             _ if mode == Mode::Exiting => {}
             Signal::Exit { from, reason, link } => {
                 if link && !rel.links.contains(&from) {
                     continue; // unlinked since: Erlang drops such a signal
                 }
                 if trap {
-                    deferred.push_back(Signal::Exit { from, reason, link });
+                    deferred.push(Signal::Exit { from, reason, link });
                     continue;
                 }
                 if link {
                     rel.links.retain(|p| *p != from);
                 }
                 match reason {
-                    ExitReason::Normal if !link && from == core.pid => return Some(reason),
+                    ExitReason::Normal if !link && from == core.pid => {
+                        return Some(Interrupt::exit(reason));
+                    }
                     ExitReason::Normal => {}
-                    reason => return Some(reason),
+                    reason => return Some(Interrupt::exit(reason)),
                 }
             }
-            Signal::Down(down) => deferred.push_back(Signal::Down(down)),
+            Signal::Down(down) => deferred.push(Signal::Down(down)),
         }
     }
     None
 }
 
-/// A handler's future, interrupted when a fatal signal arrives.
-pub(crate) struct Guard<'a, F> {
-    fut: Pin<&'a mut F>,
-    core: &'a Core,
-    deferred: &'a mut VecDeque<Signal>,
-    mode: Mode,
+pin_project! {
+    /// A handler's future, interrupted when a fatal signal arrives; a panic inside it becomes
+    /// an interrupt with `ExitReason::Panicked`.
+    pub(crate) struct Guard<'a, F> {
+        #[pin]
+        fut: F,
+        core: &'a Core,
+        deferred: &'a mut Vec<Signal>,
+        mode: Mode,
+    }
 }
 
 impl<'a, F: Future> Guard<'a, F> {
-    pub(crate) fn new(
-        fut: Pin<&'a mut F>,
-        core: &'a Core,
-        deferred: &'a mut VecDeque<Signal>,
-        mode: Mode,
-    ) -> Self {
+    pub(crate) fn new(fut: F, core: &'a Core, deferred: &'a mut Vec<Signal>, mode: Mode) -> Self {
         Guard { fut, core, deferred, mode }
     }
 }
 
 impl<F: Future> Future for Guard<'_, F> {
-    type Output = Result<F::Output, ExitReason>;
+    type Output = Result<F::Output, Interrupt>;
 
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
-        let this = self.get_mut();
+        let this = self.project();
         if this.core.signals_pending()
-            && let Some(reason) = triage(this.core, this.deferred, this.mode)
+            && let Some(reason) = triage(this.core, this.deferred, *this.mode)
         {
             return Poll::Ready(Err(reason));
         }
-        if let Poll::Ready(out) = this.fut.as_mut().poll(cx) {
-            return Poll::Ready(Ok(out));
+        let fut = this.fut;
+        match catch_unwind(AssertUnwindSafe(|| fut.poll(cx))) {
+            Ok(Poll::Ready(out)) => return Poll::Ready(Ok(out)),
+            Ok(Poll::Pending) => {}
+            Err(payload) => {
+                return Poll::Ready(Err(Interrupt::exit(ExitReason::from_panic(&*payload))));
+            }
         }
         // Register before the second look, so a signal pushed in between still wakes us.
         this.core.waker.register(cx.waker());
         if this.core.signals_pending()
-            && let Some(reason) = triage(this.core, this.deferred, this.mode)
+            && let Some(reason) = triage(this.core, this.deferred, *this.mode)
         {
             return Poll::Ready(Err(reason));
         }
         Poll::Pending
     }
-}
-
-/// Runs `fut` under a guard.
-pub(crate) async fn guarded<F: Future>(
-    fut: F,
-    core: &Core,
-    deferred: &mut VecDeque<Signal>,
-    mode: Mode,
-) -> Result<F::Output, ExitReason> {
-    let fut = std::pin::pin!(fut);
-    Guard::new(fut, core, deferred, mode).await
 }

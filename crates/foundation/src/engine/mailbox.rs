@@ -54,6 +54,8 @@ pub(crate) struct Mailbox<M> {
     /// Waiting senders are woken only once the count falls to this mark, so that a woken sender
     /// finds room for a burst rather than for one message.
     low_water: usize,
+    /// Senders waiting for room; the receiver touches `room` only when some are.
+    waiting: AtomicUsize,
     room: Event,
 }
 
@@ -67,6 +69,7 @@ impl<M> Mailbox<M> {
             capacity,
             release_batch: (capacity / 4).clamp(1, 32),
             low_water: capacity / 2,
+            waiting: AtomicUsize::new(0),
             room: Event::new(),
         }
     }
@@ -78,7 +81,7 @@ impl<M> Mailbox<M> {
 
     /// Pushes without waiting. `Ok(true)` means the receiver was parked and must be woken.
     pub(crate) fn try_push(&self, msg: M) -> Result<bool, PushError<M>> {
-        let prev = self.state.fetch_add(1, AcqRel);
+        let prev = self.state.fetch_add(1, SeqCst);
         if prev & CLOSED != 0 {
             self.state.fetch_sub(1, Release);
             return Err(PushError::Closed(msg));
@@ -96,9 +99,11 @@ impl<M> Mailbox<M> {
     }
 
     /// A listener that fires when the receiver releases room. Register it, then try again,
-    /// then wait: a release between the failed try and the registration is not missed.
-    pub(crate) fn listen_for_room(&self) -> EventListener {
-        self.room.listen()
+    /// then wait: a release between the failed try and the registration is not missed. The
+    /// guard counts the sender as waiting until it is dropped.
+    pub(crate) fn listen_for_room(&self) -> RoomListener<'_> {
+        self.waiting.fetch_add(1, SeqCst);
+        RoomListener { listener: self.room.listen(), waiting: &self.waiting }
     }
 
     /// Takes the next message, if one is there. Receiver only.
@@ -118,8 +123,8 @@ impl<M> Mailbox<M> {
         if n == 0 {
             return;
         }
-        let prev = self.state.fetch_sub(n, AcqRel);
-        if (prev & COUNT) - n <= self.low_water {
+        let prev = self.state.fetch_sub(n, SeqCst);
+        if (prev & COUNT) - n <= self.low_water && self.waiting.load(SeqCst) > 0 {
             self.room.notify(usize::MAX);
         }
     }
@@ -176,6 +181,29 @@ impl<M> Mailbox<M> {
         }
         self.room.notify(usize::MAX);
         dropped
+    }
+}
+
+/// A sender's wait for room: a future that completes when room may have been released.
+pub(crate) struct RoomListener<'a> {
+    listener: EventListener,
+    waiting: &'a AtomicUsize,
+}
+
+impl std::future::Future for RoomListener<'_> {
+    type Output = ();
+
+    fn poll(
+        mut self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<()> {
+        std::pin::Pin::new(&mut self.listener).poll(cx)
+    }
+}
+
+impl Drop for RoomListener<'_> {
+    fn drop(&mut self) {
+        self.waiting.fetch_sub(1, SeqCst);
     }
 }
 

@@ -6,18 +6,14 @@
 //! fatal signal interrupts it; every handler runs inside `catch_unwind`, so a panic becomes the
 //! process's exit reason and never reaches the thread.
 
-use std::collections::VecDeque;
 use std::future::poll_fn;
-use std::panic::AssertUnwindSafe;
 use std::sync::Arc;
 use std::task::Poll;
 
-use futures::FutureExt;
-
 use crate::engine::control::{Core, Shared, Signal};
-use crate::engine::guard::{Mode, guarded, triage};
+use crate::engine::guard::{Guard, Interrupt, Mode, triage};
 use crate::engine::mailbox::Park;
-use crate::{Context, Down, ExitReason, Process, ProcessStatus};
+use crate::{BoxError, Context, Down, ExitReason, Process, ProcessStatus};
 
 /// What the receiver found.
 enum Event<M> {
@@ -27,93 +23,148 @@ enum Event<M> {
     Idle,
 }
 
-/// The receiving side of a mailbox, owned by the process's task.
-struct Receiver<M> {
-    shared: Arc<Shared<M>>,
+/// The receiving side's own state, kept by the process's task.
+#[derive(Default)]
+struct Receiver {
+    /// Messages popped but not yet released to senders (released in batches).
     popped: usize,
+    /// The receiver marked itself parked and went to sleep.
     parked: bool,
 }
 
-impl<M> Receiver<M> {
-    async fn next(&mut self) -> Event<M> {
-        poll_fn(|cx| {
-            let shared = &*self.shared;
-            let (core, mailbox) = (&shared.core, &shared.mailbox);
-            if self.parked {
-                self.parked = false;
-                mailbox.unpark();
-                core.set_status(ProcessStatus::Running);
-            }
-            if core.signals_pending() {
-                return Poll::Ready(Event::Signal);
-            }
-            loop {
-                if let Some(msg) = mailbox.pop() {
-                    self.popped += 1;
-                    if self.popped >= mailbox.release_batch() {
-                        mailbox.release(self.popped);
-                        self.popped = 0;
-                    }
-                    return Poll::Ready(Event::Message(msg));
+impl Receiver {
+    fn poll_next<M>(
+        &mut self,
+        shared: &Shared<M>,
+        cx: &mut std::task::Context<'_>,
+    ) -> Poll<Event<M>> {
+        let (core, mailbox) = (&shared.core, &shared.mailbox);
+        if self.parked {
+            self.parked = false;
+            mailbox.unpark();
+            core.set_status(ProcessStatus::Running);
+        }
+        if core.signals_pending() {
+            return Poll::Ready(Event::Signal);
+        }
+        loop {
+            if let Some(msg) = mailbox.pop() {
+                self.popped += 1;
+                if self.popped >= mailbox.release_batch() {
+                    mailbox.release(std::mem::take(&mut self.popped));
                 }
-                mailbox.release(std::mem::take(&mut self.popped));
-                core.waker.register(cx.waker());
-                match mailbox.try_park() {
-                    Park::Retry => {
-                        if let Some(msg) = mailbox.pop() {
-                            self.popped = 1;
-                            return Poll::Ready(Event::Message(msg));
-                        }
-                        // A sender reserved a slot and is still pushing: look again soon.
-                        cx.waker().wake_by_ref();
-                        return Poll::Pending;
+                return Poll::Ready(Event::Message(msg));
+            }
+            mailbox.release(std::mem::take(&mut self.popped));
+            core.waker.register(cx.waker());
+            match mailbox.try_park() {
+                Park::Retry => {
+                    if let Some(msg) = mailbox.pop() {
+                        self.popped = 1;
+                        return Poll::Ready(Event::Message(msg));
                     }
-                    Park::Parked => {
-                        if core.signals_pending() {
-                            mailbox.unpark();
-                            return Poll::Ready(Event::Signal);
-                        }
-                        if !core.has_senders() {
-                            mailbox.unpark();
-                            if mailbox.len() == 0 {
-                                return Poll::Ready(Event::Idle);
-                            }
-                            continue;
-                        }
-                        self.parked = true;
-                        core.set_status(ProcessStatus::Waiting);
-                        return Poll::Pending;
+                    // A sender reserved a slot and is still pushing: look again soon.
+                    cx.waker().wake_by_ref();
+                    return Poll::Pending;
+                }
+                Park::Parked => {
+                    if core.signals_pending() {
+                        mailbox.unpark();
+                        return Poll::Ready(Event::Signal);
                     }
+                    if !core.has_senders() {
+                        mailbox.unpark();
+                        if mailbox.len() == 0 {
+                            return Poll::Ready(Event::Idle);
+                        }
+                        continue;
+                    }
+                    self.parked = true;
+                    core.set_status(ProcessStatus::Waiting);
+                    return Poll::Pending;
                 }
             }
-        })
-        .await
+        }
     }
+}
+
+/// Turns a guarded handler's outcome into "keep going" or the reason to end.
+fn outcome(result: Result<Result<(), BoxError>, Interrupt>) -> Option<Interrupt> {
+    match result {
+        Ok(Ok(())) => None,
+        Ok(Err(err)) => Some(Interrupt { reason: ExitReason::Error(Arc::from(err)), kill: false }),
+        Err(interrupt) => Some(interrupt),
+    }
+}
+
+fn ended(reason: ExitReason) -> Option<Interrupt> {
+    Some(Interrupt { reason, kill: false })
 }
 
 /// Runs a process to its end and propagates its exit.
 pub(crate) async fn run<P: Process>(mut process: P, mut ctx: Context<P::Message>) {
     let shared = Arc::clone(&ctx.shared);
-    let mut rx = Receiver { shared: Arc::clone(&shared), popped: 0, parked: false };
-    let mut deferred = VecDeque::new();
     let core = &shared.core;
+    let mut rx = Receiver::default();
+    let mut deferred = Vec::new();
+    let mut handled: u64 = 0;
 
-    let outcome = AssertUnwindSafe(drive(&mut process, &mut ctx, &mut rx, &mut deferred, core))
-        .catch_unwind()
-        .await;
-    let mut reason = match outcome {
-        Ok(reason) => reason,
-        Err(payload) => ExitReason::from_panic(&*payload),
-    };
+    let init = Guard::new(process.init(&mut ctx), core, &mut deferred, Mode::Running).await;
+    let mut reason = outcome(init);
+    while reason.is_none() {
+        if let Some(stop) = ctx.stop.take() {
+            reason = ended(stop);
+            break;
+        }
+        if core.signals_pending()
+            && let Some(fatal) = triage(core, &mut deferred, Mode::Running)
+        {
+            reason = Some(fatal);
+            break;
+        }
+        if !deferred.is_empty() {
+            let result = match deferred.remove(0) {
+                Signal::Exit { from, reason, link } => {
+                    if link && !take_link(core, from) {
+                        continue;
+                    }
+                    let handler = process.handle_exit(&mut ctx, from, reason);
+                    Guard::new(handler, core, &mut deferred, Mode::Running).await
+                }
+                Signal::Down(down) => {
+                    if !take_monitor(core, &down) {
+                        continue;
+                    }
+                    let handler = process.handle_down(&mut ctx, down);
+                    Guard::new(handler, core, &mut deferred, Mode::Running).await
+                }
+                Signal::Kill => Err(Interrupt { reason: ExitReason::Killed, kill: true }),
+            };
+            reason = outcome(result);
+            continue;
+        }
+        match poll_fn(|cx| rx.poll_next(&shared, cx)).await {
+            Event::Message(msg) => {
+                let handler = process.handle(&mut ctx, msg);
+                let result = Guard::new(handler, core, &mut deferred, Mode::Running).await;
+                handled += 1;
+                core.set_handled(handled);
+                reason = outcome(result);
+            }
+            Event::Signal => {}
+            Event::Idle => reason = ended(ExitReason::Normal),
+        }
+    }
+    let Interrupt { mut reason, kill } =
+        reason.unwrap_or(Interrupt { reason: ExitReason::Normal, kill: false });
 
-    if !reason.is_killed() {
+    if !kill {
         core.set_status(ProcessStatus::Exiting);
-        let term =
-            guarded(process.terminate(&mut ctx, &reason), core, &mut deferred, Mode::Exiting);
-        match AssertUnwindSafe(term).catch_unwind().await {
-            Ok(Ok(())) => {}
-            Ok(Err(killed)) => reason = killed,
-            Err(payload) if reason.is_normal() => reason = ExitReason::from_panic(&*payload),
+        let term = process.terminate(&mut ctx, &reason);
+        match Guard::new(term, core, &mut deferred, Mode::Exiting).await {
+            Ok(()) => {}
+            Err(Interrupt { kill: true, .. }) => reason = ExitReason::Killed,
+            Err(panicked) if reason.is_normal() => reason = panicked.reason,
             Err(_) => {}
         }
     }
@@ -122,68 +173,6 @@ pub(crate) async fn run<P: Process>(mut process: P, mut ctx: Context<P::Message>
     let node = ctx.node.clone();
     drop(ctx);
     crate::engine::exit::finish(&node.state, &shared, &reason, rx.popped);
-}
-
-async fn drive<P: Process>(
-    process: &mut P,
-    ctx: &mut Context<P::Message>,
-    rx: &mut Receiver<P::Message>,
-    deferred: &mut VecDeque<Signal>,
-    core: &Core,
-) -> ExitReason {
-    match guarded(process.init(ctx), core, deferred, Mode::Running).await {
-        Err(reason) => return reason,
-        Ok(Err(err)) => return ExitReason::Error(Arc::from(err)),
-        Ok(Ok(())) => {}
-    }
-    let mut handled: u64 = 0;
-    loop {
-        if let Some(reason) = ctx.stop.take() {
-            return reason;
-        }
-        if core.signals_pending()
-            && let Some(reason) = triage(core, deferred, Mode::Running)
-        {
-            return reason;
-        }
-        if let Some(signal) = deferred.pop_front() {
-            let result = match signal {
-                Signal::Exit { from, reason, link } => {
-                    if link && !take_link(core, from) {
-                        continue;
-                    }
-                    guarded(process.handle_exit(ctx, from, reason), core, deferred, Mode::Running)
-                        .await
-                }
-                Signal::Down(down) => {
-                    if !take_monitor(core, &down) {
-                        continue;
-                    }
-                    guarded(process.handle_down(ctx, down), core, deferred, Mode::Running).await
-                }
-                Signal::Kill => return ExitReason::Killed,
-            };
-            match result {
-                Err(reason) => return reason,
-                Ok(Err(err)) => return ExitReason::Error(Arc::from(err)),
-                Ok(Ok(())) => continue,
-            }
-        }
-        match rx.next().await {
-            Event::Message(msg) => {
-                let result = guarded(process.handle(ctx, msg), core, deferred, Mode::Running).await;
-                handled += 1;
-                core.set_handled(handled);
-                match result {
-                    Err(reason) => return reason,
-                    Ok(Err(err)) => return ExitReason::Error(Arc::from(err)),
-                    Ok(Ok(())) => {}
-                }
-            }
-            Event::Signal => {}
-            Event::Idle => return ExitReason::Normal,
-        }
-    }
 }
 
 /// A trapped exit from a link is delivered only if the link still stands; it then goes.

@@ -4,7 +4,7 @@
 use std::sync::Arc;
 use std::sync::atomic::Ordering::Acquire;
 
-use crate::engine::control::{AnyProcess, Core, Shared};
+use crate::engine::control::{AnyProcess, Core, Entry, Shared};
 use crate::engine::mailbox::{MAX_CAPACITY, Mailbox};
 use crate::engine::run_loop;
 use crate::error::{RegisterError, SpawnError};
@@ -62,21 +62,28 @@ pub(crate) fn spawn<P: Process>(
             return Err(SpawnError::Name(RegisterError::Taken { name, holder }));
         }
         names.insert(name.clone(), pid);
-        shared.core.relations.lock().names.push(name);
+        shared.core.relations.lock().entries.push(Entry::Name(name));
         // The name keeps the process alive, as a strong address does.
         shared.core.retain();
     }
 
     let mut monitor = None;
-    if let Some(parent) = parent_core {
+    if let Some(parent) = parent_core.filter(|_| opts.link || opts.monitor) {
+        let mut parent_rel = parent.relations.lock();
+        if parent_rel.exited {
+            drop(parent_rel);
+            undo(node, &shared);
+            return Err(SpawnError::ParentExited(parent.pid));
+        }
+        let mut child_rel = shared.core.relations.lock();
         if opts.link {
-            parent.relations.lock().links.push(pid);
-            shared.core.relations.lock().links.push(parent.pid);
+            parent_rel.links.push(pid);
+            child_rel.links.push(parent.pid);
         }
         if opts.monitor {
             let mref = state.next_monitor_ref();
-            parent.relations.lock().monitoring.push((mref, pid));
-            shared.core.relations.lock().watchers.push((mref, parent.pid));
+            parent_rel.monitoring.push((mref, pid));
+            child_rel.watchers.push((mref, parent.pid));
             monitor = Some(mref);
         }
     }
@@ -84,4 +91,20 @@ pub(crate) fn spawn<P: Process>(
     let ctx = Context::new(Arc::clone(&shared), node.clone());
     drop(state.runtime.spawn(run_loop::run(process, ctx)));
     Ok((ProcessRef::from_retained(shared), monitor))
+}
+
+/// Takes back a process that was never started: out of the table and the registry.
+fn undo<M>(node: &Node, shared: &Arc<Shared<M>>) {
+    let state = &node.state;
+    let pid = shared.core.pid;
+    let rel = std::mem::take(&mut *shared.core.relations.lock());
+    if rel.names().next().is_some() {
+        let mut names = state.names.write();
+        for name in rel.names() {
+            if names.get(name) == Some(&pid) {
+                names.remove(name);
+            }
+        }
+    }
+    state.table.remove(&pid.local_id());
 }

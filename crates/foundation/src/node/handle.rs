@@ -113,16 +113,16 @@ impl Node {
         Some(ProcessInfo {
             pid,
             status: core.status(),
-            names: rel.names.clone(),
+            names: rel.names().cloned().collect(),
             mailbox_len: process.mailbox_len(),
             mailbox_capacity: process.mailbox_capacity(),
             messages_handled: core.handled(),
             links: rel.links.clone(),
             monitors: rel.monitoring.iter().map(|(_, p)| *p).collect(),
             monitored_by: rel.watchers.iter().map(|(_, p)| *p).collect(),
-            groups: rel.groups.iter().map(|g| g.to_string()).collect(),
+            groups: rel.groups().map(|g| g.to_string()).collect(),
             trap_exit: core.traps_exits(),
-            parent: core.parent,
+            parent: core.parent(),
             memory: None,
         })
     }

@@ -46,7 +46,7 @@ impl Node {
             let mut order: Vec<Pid> = state
                 .table
                 .iter()
-                .filter(|e| e.value().core().parent.is_none_or(|p| !live.contains(&p)))
+                .filter(|e| e.value().core().parent().is_none_or(|p| !live.contains(&p)))
                 .map(|e| e.value().core().pid)
                 .collect();
             if order.is_empty() {

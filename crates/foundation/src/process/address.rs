@@ -148,29 +148,43 @@ impl<M: Send + 'static> ProcessRef<M> {
     }
 
     /// As [`call`](Self::call), with a timeout of your choice. The timeout covers waiting for
-    /// room in the mailbox and waiting for the reply. A reply that arrives after the timeout is
-    /// discarded: it never reaches the caller.
+    /// room in the mailbox and waiting for the reply; its clock starts when the call starts if
+    /// the mailbox is full, otherwise the moment the request is in the mailbox (so the common
+    /// case reads no clock before sending). A reply that arrives after the timeout is discarded:
+    /// it never reaches the caller.
     pub async fn call_timeout<R>(
         &self,
         make: impl FnOnce(ReplyTo<R>) -> M,
         timeout: Duration,
     ) -> Result<R, CallError> {
-        let deadline = Instant::now() + timeout;
         let (reply, answer) = ReplyTo::pair();
-        match self.send_until(make(reply), deadline).await {
+        // Fast path: room in the mailbox, so no clock is read before the request is in.
+        let mut deadline = None;
+        match self.push(make(reply)) {
             Ok(()) => {}
-            Err(SendTimeoutError::Timeout(_)) => {
-                return Err(CallError::timeout(self.pid(), timeout));
-            }
-            Err(SendTimeoutError::Closed(_)) => {
+            Err(PushError::Closed(_)) => {
                 return Err(CallError::no_process(self.pid(), self.exit_reason()));
             }
+            Err(PushError::Full(msg)) => {
+                let until = Instant::now() + timeout;
+                deadline = Some(until);
+                match self.send_until(msg, until).await {
+                    Ok(()) => {}
+                    Err(SendTimeoutError::Timeout(_)) => {
+                        return Err(CallError::timeout(self.pid(), timeout));
+                    }
+                    Err(SendTimeoutError::Closed(_)) => {
+                        return Err(CallError::no_process(self.pid(), self.exit_reason()));
+                    }
+                }
+            }
         }
-        match tokio::time::timeout_at(deadline, answer).await {
-            Ok(Ok(value)) => Ok(value),
-            Ok(Err(_)) => Err(CallError::no_reply(self.pid(), self.exit_reason())),
-            Err(_) => Err(CallError::timeout(self.pid(), timeout)),
-        }
+        let until = deadline.unwrap_or_else(|| Instant::now() + timeout);
+        let ready = match tokio::time::timeout_at(until, answer).await {
+            Ok(ready) => ready,
+            Err(_) => return Err(CallError::timeout(self.pid(), timeout)),
+        };
+        ready.map_err(|_| CallError::no_reply(self.pid(), self.exit_reason()))
     }
 
     /// An address that does not keep the process alive.

@@ -3,6 +3,7 @@
 use std::fmt;
 use std::sync::Arc;
 
+use crate::engine::control::Entry;
 use crate::error::RegisterError;
 use crate::{Node, Pid};
 
@@ -35,11 +36,11 @@ impl<'a> Groups<'a> {
         if rel.exited {
             return Err(RegisterError::NoProcess(pid));
         }
-        if rel.groups.iter().any(|g| &**g == group) {
+        if rel.groups().any(|g| &**g == group) {
             return Ok(false);
         }
         let group: Arc<str> = Arc::from(group);
-        rel.groups.push(Arc::clone(&group));
+        rel.entries.push(Entry::Group(Arc::clone(&group)));
         groups.entry(group).or_default().push(pid);
         Ok(true)
     }
@@ -57,7 +58,12 @@ impl<'a> Groups<'a> {
         }
         drop(groups);
         if let Some(process) = state.get(pid) {
-            process.core().relations.lock().groups.retain(|g| &**g != group);
+            process
+                .core()
+                .relations
+                .lock()
+                .entries
+                .retain(|e| !matches!(e, Entry::Group(g) if &**g == group));
         }
         left
     }

@@ -3,7 +3,7 @@
 use std::fmt;
 use std::sync::Arc;
 
-use crate::engine::control::Shared;
+use crate::engine::control::{Entry, Shared};
 use crate::error::RegisterError;
 use crate::{Name, Node, Pid, ProcessRef};
 
@@ -40,7 +40,7 @@ impl<'a> Registry<'a> {
         if rel.exited {
             return Err(RegisterError::NoProcess(pid));
         }
-        rel.names.push(name.clone());
+        rel.entries.push(Entry::Name(name.clone()));
         core.retain();
         names.insert(name, pid);
         Ok(())
@@ -57,9 +57,9 @@ impl<'a> Registry<'a> {
             if let Some(process) = state.get(pid) {
                 let core = process.core();
                 let mut rel = core.relations.lock();
-                let before = rel.names.len();
-                rel.names.retain(|n| *n != name);
-                if rel.names.len() != before {
+                let before = rel.entries.len();
+                rel.entries.retain(|e| !matches!(e, Entry::Name(n) if *n == name));
+                if rel.entries.len() != before {
                     drop(rel);
                     core.release();
                 }
