@@ -9,3 +9,4 @@ pub(crate) mod mailbox;
 pub(crate) mod node_state;
 pub(crate) mod run_loop;
 pub(crate) mod spawn;
+pub(crate) mod sync;
