@@ -32,7 +32,11 @@ impl TimerRef {
     /// cancelled, or its process had exited.
     pub fn cancel(&self) -> bool {
         let was_active = self.status.compare_exchange(ACTIVE, CANCELLED, AcqRel, Acquire).is_ok();
-        self.task.abort();
+        if was_active {
+            // Only a timer that has not fired is stopped: a fired one may still be waiting for
+            // room to deliver its message, which must not be lost.
+            self.task.abort();
+        }
         was_active
     }
 

@@ -37,6 +37,10 @@ impl Interrupt {
     fn exit(reason: ExitReason) -> Self {
         Interrupt { reason, kill: false }
     }
+
+    pub(crate) fn panic(payload: &(dyn std::any::Any + Send)) -> Self {
+        Interrupt::exit(ExitReason::from_panic(payload))
+    }
 }
 
 /// Sorts the pending signals: returns the reason to die with now, if any, and sets the others
@@ -106,9 +110,7 @@ impl<F: Future> Future for Guard<'_, F> {
         match catch_unwind(AssertUnwindSafe(|| fut.poll(cx))) {
             Ok(Poll::Ready(out)) => return Poll::Ready(Ok(out)),
             Ok(Poll::Pending) => {}
-            Err(payload) => {
-                return Poll::Ready(Err(Interrupt::exit(ExitReason::from_panic(&*payload))));
-            }
+            Err(payload) => return Poll::Ready(Err(Interrupt::panic(&*payload))),
         }
         // Register before the second look, so a signal pushed in between still wakes us.
         this.core.waker.register(cx.waker());

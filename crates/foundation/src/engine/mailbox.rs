@@ -167,7 +167,8 @@ impl<M> Mailbox<M> {
         let mut dropped = 0;
         loop {
             while let Some(msg) = self.queue.pop() {
-                drop(msg);
+                // A message whose `Drop` panics must not stop the close half-way.
+                let _ = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| drop(msg)));
                 dropped += 1;
                 self.state.fetch_sub(1, AcqRel);
             }

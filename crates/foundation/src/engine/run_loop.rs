@@ -7,6 +7,7 @@
 //! process's exit reason and never reaches the thread.
 
 use std::future::poll_fn;
+use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::sync::Arc;
 use std::task::Poll;
 
@@ -88,6 +89,24 @@ impl Receiver {
     }
 }
 
+/// Builds a handler's future and runs it under a [`Guard`]. A panic while building the future
+/// (before its first `.await`, in a hand-written `fn handle(..) -> impl Future`) is caught too.
+macro_rules! guarded {
+    ($process:ident . $method:ident ( $ctx:ident $(, $arg:ident)* ), $core:expr, $deferred:expr, $mode:expr) => {{
+        let process = &mut $process;
+        let ctx = &mut $ctx;
+        match catch_unwind(AssertUnwindSafe(once(move || process.$method(ctx $(, $arg)*)))) {
+            Ok(fut) => Guard::new(fut, $core, $deferred, $mode).await,
+            Err(payload) => Err(Interrupt::panic(&*payload)),
+        }
+    }};
+}
+
+/// Makes a closure `FnOnce`, so the future it returns may keep the borrows it captured.
+fn once<R>(f: impl FnOnce() -> R) -> impl FnOnce() -> R {
+    f
+}
+
 /// Turns a guarded handler's outcome into "keep going" or the reason to end.
 fn outcome(result: Result<Result<(), BoxError>, Interrupt>) -> Option<Interrupt> {
     match result {
@@ -109,7 +128,7 @@ pub(crate) async fn run<P: Process>(mut process: P, mut ctx: Context<P::Message>
     let mut deferred = Vec::new();
     let mut handled: u64 = 0;
 
-    let init = Guard::new(process.init(&mut ctx), core, &mut deferred, Mode::Running).await;
+    let init = guarded!(process.init(ctx), core, &mut deferred, Mode::Running);
     let mut reason = outcome(init);
     while reason.is_none() {
         if let Some(stop) = ctx.stop.take() {
@@ -128,15 +147,18 @@ pub(crate) async fn run<P: Process>(mut process: P, mut ctx: Context<P::Message>
                     if link && !take_link(core, from) {
                         continue;
                     }
-                    let handler = process.handle_exit(&mut ctx, from, reason);
-                    Guard::new(handler, core, &mut deferred, Mode::Running).await
+                    guarded!(
+                        process.handle_exit(ctx, from, reason),
+                        core,
+                        &mut deferred,
+                        Mode::Running
+                    )
                 }
                 Signal::Down(down) => {
                     if !take_monitor(core, &down) {
                         continue;
                     }
-                    let handler = process.handle_down(&mut ctx, down);
-                    Guard::new(handler, core, &mut deferred, Mode::Running).await
+                    guarded!(process.handle_down(ctx, down), core, &mut deferred, Mode::Running)
                 }
                 Signal::Kill => Err(Interrupt { reason: ExitReason::Killed, kill: true }),
             };
@@ -145,8 +167,7 @@ pub(crate) async fn run<P: Process>(mut process: P, mut ctx: Context<P::Message>
         }
         match poll_fn(|cx| rx.poll_next(&shared, cx)).await {
             Event::Message(msg) => {
-                let handler = process.handle(&mut ctx, msg);
-                let result = Guard::new(handler, core, &mut deferred, Mode::Running).await;
+                let result = guarded!(process.handle(ctx, msg), core, &mut deferred, Mode::Running);
                 handled += 1;
                 core.set_handled(handled);
                 reason = outcome(result);
@@ -160,16 +181,22 @@ pub(crate) async fn run<P: Process>(mut process: P, mut ctx: Context<P::Message>
 
     if !kill {
         core.set_status(ProcessStatus::Exiting);
-        let term = process.terminate(&mut ctx, &reason);
-        match Guard::new(term, core, &mut deferred, Mode::Exiting).await {
+        let why = &reason;
+        let ended = guarded!(process.terminate(ctx, why), core, &mut deferred, Mode::Exiting);
+        match ended {
             Ok(()) => {}
             Err(Interrupt { kill: true, .. }) => reason = ExitReason::Killed,
             Err(panicked) if reason.is_normal() => reason = panicked.reason,
             Err(_) => {}
         }
     }
-    // The process's state is dropped before anyone learns of its end.
-    drop(process);
+    // The process's state is dropped before anyone learns of its end; a panic in its `Drop`
+    // is that process's last panic, not the thread's.
+    if let Err(payload) = catch_unwind(AssertUnwindSafe(|| drop(process)))
+        && reason.is_normal()
+    {
+        reason = ExitReason::from_panic(&*payload);
+    }
     let node = ctx.node.clone();
     drop(ctx);
     crate::engine::exit::finish(&node.state, &shared, &reason, rx.popped);

@@ -37,6 +37,7 @@ impl Node {
     pub async fn shutdown(&self, timeout: Duration) -> ShutdownReport {
         let state = &self.state;
         state.shutting_down.store(true, Release);
+        let total = state.table.len();
         let deadline = Instant::now() + timeout;
         let from = self.self_pid();
         let mut report = ShutdownReport::default();
@@ -64,7 +65,6 @@ impl Node {
                 if tokio::time::timeout_at(deadline, core.wait_exit()).await.is_err() {
                     break 'graceful;
                 }
-                report.stopped += 1;
             }
         }
 
@@ -75,8 +75,6 @@ impl Node {
         for process in &remaining {
             if process.core().wait_exit().await.is_killed() {
                 report.killed += 1;
-            } else {
-                report.stopped += 1;
             }
         }
         // Processes that left while others were being stopped are gone too; wait for the table
@@ -91,6 +89,7 @@ impl Node {
             }
             listener.await;
         }
+        report.stopped = total.saturating_sub(report.killed);
         report
     }
 }
