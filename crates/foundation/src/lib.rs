@@ -16,6 +16,8 @@
 //! - **Links, monitors and exit trapping** follow Erlang: see [`process`] for the rules.
 //! - Every end of a process is a typed [`ExitReason`]; a panic in a handler becomes
 //!   [`ExitReason::Panicked`] and never takes a thread or another process with it.
+//! - **Supervisors** restart failed processes with OTP's strategies and defaults: see
+//!   [`supervisor`] and [`Node::spawn_supervisor`].
 //! - **Timers**: [`Context::send_after`], [`Context::send_interval`].
 //!
 //! ```
@@ -66,6 +68,8 @@ pub mod node;
 mod pid;
 pub mod process;
 pub mod registry;
+pub mod supervisor;
+mod time;
 pub mod timer;
 
 pub use error::{

@@ -11,7 +11,7 @@ use std::sync::atomic::Ordering::{AcqRel, Acquire};
 use std::time::Duration;
 
 use tokio::task::AbortHandle;
-use tokio::time::{Instant, MissedTickBehavior};
+use tokio::time::MissedTickBehavior;
 
 use crate::{Node, WeakProcessRef};
 
@@ -118,7 +118,7 @@ pub(crate) fn send_interval<M: Send + 'static>(
         let status = Arc::clone(&status);
         async move {
             let core = &target.shared.core;
-            let mut ticks = tokio::time::interval_at(Instant::now() + period, period);
+            let mut ticks = tokio::time::interval_at(crate::time::deadline_after(period), period);
             ticks.set_missed_tick_behavior(MissedTickBehavior::Delay);
             loop {
                 tokio::select! {

@@ -9,4 +9,5 @@ pub(crate) mod mailbox;
 pub(crate) mod node_state;
 pub(crate) mod run_loop;
 pub(crate) mod spawn;
+pub(crate) mod supervision;
 pub(crate) mod sync;

@@ -6,9 +6,11 @@ use std::time::Duration;
 
 use crate::engine::control::Signal;
 use crate::engine::node_state::NodeState;
+use crate::engine::supervision::Supervisor;
 use crate::error::{NodeError, SpawnError};
 use crate::process::builder::ProcessBuilder;
 use crate::registry::{Groups, Registry};
+use crate::supervisor::{SupervisorError, SupervisorRef, SupervisorSpec};
 use crate::timer::{self, TimerError};
 use crate::{ExitReason, Pid, Process, ProcessInfo, ProcessRef, TimerRef};
 
@@ -51,6 +53,30 @@ impl Node {
     #[track_caller]
     pub fn spawn<P: Process>(&self, process: P) -> Result<ProcessRef<P::Message>, SpawnError> {
         self.process().spawn(process)
+    }
+
+    /// Starts a supervisor with its children (see [`supervisor`](crate::supervisor)) and waits
+    /// until they have all started, as OTP's `supervisor:start_link`. Fails with the child that
+    /// could not start; the children already started are stopped again.
+    pub async fn spawn_supervisor(
+        &self,
+        spec: SupervisorSpec,
+    ) -> Result<SupervisorRef, SupervisorError> {
+        let (ready, started) = tokio::sync::oneshot::channel();
+        let inner = self
+            .process()
+            .trap_exit(true)
+            .unbounded_mailbox()
+            .spawn(Supervisor::reporting(spec, ready))
+            .map_err(|error| SupervisorError::StartFailed { id: String::new(), error })?;
+        match started.await {
+            Ok(Ok(())) => Ok(SupervisorRef { inner }),
+            Ok(Err(err)) => Err(err),
+            Err(_) => Err(SupervisorError::Unavailable(crate::CallError::no_reply(
+                inner.pid(),
+                inner.exit_reason(),
+            ))),
+        }
     }
 
     /// A builder for a process with options: name, mailbox capacity, exit trapping.

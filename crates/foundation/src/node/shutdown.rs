@@ -4,8 +4,6 @@ use std::collections::HashSet;
 use std::sync::atomic::Ordering::Release;
 use std::time::Duration;
 
-use tokio::time::Instant;
-
 use crate::engine::control::Signal;
 use crate::{ExitReason, Node, Pid};
 
@@ -38,7 +36,7 @@ impl Node {
         let state = &self.state;
         state.shutting_down.store(true, Release);
         let total = state.table.len();
-        let deadline = Instant::now() + timeout;
+        let deadline = crate::time::deadline_after(timeout);
         let from = self.self_pid();
         let mut report = ShutdownReport::default();
 

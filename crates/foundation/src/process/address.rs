@@ -98,7 +98,7 @@ impl<M: Send + 'static> ProcessRef<M> {
     ///
     /// As [`send`](Self::send): dropping the future drops the unsent message.
     pub async fn send_timeout(&self, msg: M, timeout: Duration) -> Result<(), SendTimeoutError<M>> {
-        self.send_until(msg, Instant::now() + timeout).await
+        self.send_until(msg, crate::time::deadline_after(timeout)).await
     }
 
     /// Sends from synchronous code, blocking the thread while the mailbox is full.
@@ -166,7 +166,7 @@ impl<M: Send + 'static> ProcessRef<M> {
                 return Err(CallError::no_process(self.pid(), self.exit_reason()));
             }
             Err(PushError::Full(msg)) => {
-                let until = Instant::now() + timeout;
+                let until = crate::time::deadline_after(timeout);
                 deadline = Some(until);
                 match self.send_until(msg, until).await {
                     Ok(()) => {}
@@ -179,7 +179,7 @@ impl<M: Send + 'static> ProcessRef<M> {
                 }
             }
         }
-        let until = deadline.unwrap_or_else(|| Instant::now() + timeout);
+        let until = deadline.unwrap_or_else(|| crate::time::deadline_after(timeout));
         let ready = match tokio::time::timeout_at(until, answer).await {
             Ok(ready) => ready,
             Err(_) => return Err(CallError::timeout(self.pid(), timeout)),

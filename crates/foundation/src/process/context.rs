@@ -29,6 +29,11 @@ impl<M: Send + 'static> Context<M> {
         self.shared.core.pid
     }
 
+    /// The process that spawned this one, if it was spawned from a process.
+    pub fn parent(&self) -> Option<Pid> {
+        self.shared.core.parent()
+    }
+
     /// The node this process runs on.
     pub fn node(&self) -> &Node {
         &self.node

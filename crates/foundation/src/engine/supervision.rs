@@ -1,0 +1,402 @@
+//! The supervisor process: OTP's `supervisor` behaviour, built on links and exit trapping.
+//!
+//! The supervisor traps exits and is linked to every child it starts. A child's exit arrives as
+//! a trapped exit signal; the supervisor decides from the child's restart policy whether to
+//! restart, checks the restart intensity, and applies its strategy. To stop a child on purpose
+//! it first unlinks it (so the child's end is not taken for a failure), then sends the
+//! `Shutdown` exit signal and waits for the child's exit, killing it at the deadline.
+
+use std::collections::VecDeque;
+use std::sync::Arc;
+
+use tokio::time::Instant;
+
+use crate::engine::control::AnyProcess;
+use crate::error::SpawnError;
+use crate::supervisor::{
+    ChildInfo, ChildSpec, Restart, RestartIntensity, Shutdown, Strategy, SupervisorError,
+    SupervisorSpec,
+};
+use crate::{BoxError, Context, ExitReason, Name, Pid, Process, ProcessRef, ReplyTo};
+
+/// Starts one incarnation of a child, linked to the supervisor whose context is given.
+pub(crate) type ChildStart = Arc<
+    dyn Fn(&Context<SupervisorMsg>, Option<Name>) -> Result<ChildProcess, SpawnError> + Send + Sync,
+>;
+
+/// A running child, held strongly so that it stays alive while supervised.
+pub(crate) struct ChildProcess {
+    process: Arc<dyn AnyProcess>,
+}
+
+impl ChildProcess {
+    pub(crate) fn pid(&self) -> Pid {
+        self.process.core().pid
+    }
+}
+
+impl<M: Send + 'static> From<ProcessRef<M>> for ChildProcess {
+    fn from(r: ProcessRef<M>) -> Self {
+        let process = Arc::clone(&r.shared) as Arc<dyn AnyProcess>;
+        process.core().retain();
+        drop(r);
+        ChildProcess { process }
+    }
+}
+
+impl Drop for ChildProcess {
+    fn drop(&mut self) {
+        self.process.core().release();
+    }
+}
+
+/// Requests to a supervisor.
+pub(crate) enum SupervisorMsg {
+    StartChild(ChildSpec, ReplyTo<Result<Pid, SupervisorError>>),
+    TerminateChild(Arc<str>, ReplyTo<Result<(), SupervisorError>>),
+    RestartChild(Arc<str>, ReplyTo<Result<Pid, SupervisorError>>),
+    DeleteChild(Arc<str>, ReplyTo<Result<(), SupervisorError>>),
+    WhichChildren(ReplyTo<Vec<ChildInfo>>),
+}
+
+struct Child {
+    spec: ChildSpec,
+    process: Option<ChildProcess>,
+    restarts: u64,
+}
+
+impl Child {
+    fn info(&self) -> ChildInfo {
+        ChildInfo {
+            id: self.spec.id.to_string(),
+            pid: self.process.as_ref().map(ChildProcess::pid),
+            kind: self.spec.kind,
+            restart: self.spec.restart,
+            restarts: self.restarts,
+        }
+    }
+}
+
+pub(crate) struct Supervisor {
+    strategy: Strategy,
+    intensity: RestartIntensity,
+    specs: Vec<ChildSpec>,
+    children: Vec<Child>,
+    restarts: VecDeque<Instant>,
+    /// Told how `init` went, for a caller that waits for the start (as OTP's `start_link`).
+    ready: Option<tokio::sync::oneshot::Sender<Result<(), SupervisorError>>>,
+}
+
+impl Supervisor {
+    pub(crate) fn new(spec: SupervisorSpec) -> Self {
+        Supervisor {
+            strategy: spec.strategy,
+            intensity: spec.intensity,
+            specs: spec.children,
+            children: Vec::new(),
+            restarts: VecDeque::new(),
+            ready: None,
+        }
+    }
+
+    /// A supervisor that reports the outcome of its `init` to `ready`.
+    pub(crate) fn reporting(
+        spec: SupervisorSpec,
+        ready: tokio::sync::oneshot::Sender<Result<(), SupervisorError>>,
+    ) -> Self {
+        Supervisor { ready: Some(ready), ..Supervisor::new(spec) }
+    }
+
+    async fn start_children(
+        &mut self,
+        ctx: &Context<SupervisorMsg>,
+    ) -> Result<(), SupervisorError> {
+        if self.intensity.period().is_zero() {
+            return Err(SupervisorError::InvalidSpec {
+                field: "intensity.period",
+                allowed: "a duration above zero",
+            });
+        }
+        let mut seen = std::collections::HashSet::new();
+        for spec in &self.specs {
+            if spec.id.is_empty() || !seen.insert(spec.id.clone()) {
+                return Err(SupervisorError::InvalidSpec {
+                    field: "children[].id",
+                    allowed: "non-empty ids, unique within the supervisor",
+                });
+            }
+        }
+        for spec in std::mem::take(&mut self.specs) {
+            self.children.push(Child { spec, process: None, restarts: 0 });
+            let index = self.children.len() - 1;
+            if let Err(err) = self.start(ctx, index) {
+                self.stop_range(ctx, 0..index).await;
+                return Err(err);
+            }
+        }
+        Ok(())
+    }
+
+    fn position(&self, pid: Pid) -> Option<usize> {
+        self.children.iter().position(|c| c.process.as_ref().is_some_and(|p| p.pid() == pid))
+    }
+
+    fn find(&self, id: &str) -> Option<usize> {
+        self.children.iter().position(|c| &*c.spec.id == id)
+    }
+
+    /// Records a restart; `false` once more than the allowed restarts fall in one period.
+    fn allow_restart(&mut self) -> bool {
+        let now = Instant::now();
+        self.restarts.push_back(now);
+        while let Some(&oldest) = self.restarts.front() {
+            if now.duration_since(oldest) > self.intensity.period() {
+                self.restarts.pop_front();
+            } else {
+                break;
+            }
+        }
+        self.restarts.len() <= self.intensity.max_restarts() as usize
+    }
+
+    fn start(
+        &mut self,
+        ctx: &Context<SupervisorMsg>,
+        index: usize,
+    ) -> Result<Pid, SupervisorError> {
+        let child = &mut self.children[index];
+        match child.spec.start(ctx) {
+            Ok(process) => {
+                let pid = process.pid();
+                child.process = Some(process);
+                Ok(pid)
+            }
+            Err(error) => {
+                Err(SupervisorError::StartFailed { id: child.spec.id.to_string(), error })
+            }
+        }
+    }
+
+    /// Stops a child on purpose, per its shutdown policy, and waits until it is gone.
+    async fn stop(ctx: &Context<SupervisorMsg>, child: &mut Child) {
+        let Some(process) = child.process.take() else { return };
+        let pid = process.pid();
+        ctx.unlink(pid);
+        let core = process.process.core();
+        match child.spec.shutdown {
+            Shutdown::BrutalKill => {
+                ctx.node().kill(pid);
+            }
+            Shutdown::Timeout(limit) => {
+                ctx.exit(pid, ExitReason::Shutdown(None));
+                if tokio::time::timeout(limit, core.wait_exit()).await.is_err() {
+                    ctx.node().kill(pid);
+                }
+            }
+            Shutdown::Infinity => {
+                ctx.exit(pid, ExitReason::Shutdown(None));
+            }
+        }
+        core.wait_exit().await;
+    }
+
+    /// Stops the children in `range` (by index), last first.
+    async fn stop_range(&mut self, ctx: &Context<SupervisorMsg>, range: std::ops::Range<usize>) {
+        for index in range.rev() {
+            Self::stop(ctx, &mut self.children[index]).await;
+        }
+    }
+
+    /// Starts the children in `indices` that are not running, in order. A failure counts as a
+    /// restart of that child and is retried until the intensity runs out.
+    fn restart_all(
+        &mut self,
+        ctx: &mut Context<SupervisorMsg>,
+        indices: impl Iterator<Item = usize> + Clone,
+    ) -> Result<(), ExitReason> {
+        for index in indices {
+            if self.children[index].process.is_some() {
+                continue;
+            }
+            loop {
+                match self.start(ctx, index) {
+                    Ok(_) => {
+                        self.children[index].restarts += 1;
+                        break;
+                    }
+                    Err(err) => {
+                        if !self.allow_restart() {
+                            return Err(self.gave_up(index, ExitReason::error(err)));
+                        }
+                    }
+                }
+            }
+        }
+        Ok(())
+    }
+
+    fn gave_up(&self, index: usize, last: ExitReason) -> ExitReason {
+        ExitReason::error(SupervisorError::RestartIntensityReached {
+            id: self.children[index].spec.id.to_string(),
+            max_restarts: self.intensity.max_restarts(),
+            period: self.intensity.period(),
+            last_exit: last,
+        })
+    }
+
+    async fn child_exited(
+        &mut self,
+        ctx: &mut Context<SupervisorMsg>,
+        index: usize,
+        reason: ExitReason,
+    ) -> Result<(), ExitReason> {
+        self.children[index].process = None;
+        let restart = match self.children[index].spec.restart {
+            Restart::Permanent => true,
+            Restart::Transient => !reason.is_normal(),
+            Restart::Temporary => false,
+        };
+        if self.children[index].spec.restart == Restart::Temporary {
+            self.children.remove(index);
+            return Ok(());
+        }
+        if !restart {
+            return Ok(());
+        }
+        if !self.allow_restart() {
+            return Err(self.gave_up(index, reason));
+        }
+        let len = self.children.len();
+        match self.strategy {
+            Strategy::OneForOne => self.restart_all(ctx, index..index + 1),
+            Strategy::OneForAll => {
+                self.stop_range(ctx, 0..len).await;
+                self.restart_all(ctx, 0..len)
+            }
+            Strategy::RestForOne => {
+                self.stop_range(ctx, index + 1..len).await;
+                self.restart_all(ctx, index..len)
+            }
+        }
+    }
+}
+
+impl Process for Supervisor {
+    type Message = SupervisorMsg;
+
+    async fn init(&mut self, ctx: &mut Context<SupervisorMsg>) -> Result<(), BoxError> {
+        ctx.trap_exit(true);
+        let started = self.start_children(ctx).await;
+        if let Some(ready) = self.ready.take() {
+            let _ = ready.send(started.clone());
+        }
+        started.map_err(|e| Box::new(e) as BoxError)
+    }
+
+    async fn handle(
+        &mut self,
+        ctx: &mut Context<SupervisorMsg>,
+        msg: SupervisorMsg,
+    ) -> Result<(), BoxError> {
+        match msg {
+            SupervisorMsg::StartChild(spec, reply) => {
+                let result = if spec.id.is_empty() {
+                    Err(SupervisorError::InvalidSpec {
+                        field: "id",
+                        allowed: "a non-empty id, unique within the supervisor",
+                    })
+                } else if self.find(&spec.id).is_some() {
+                    Err(SupervisorError::AlreadyPresent(spec.id.to_string()))
+                } else {
+                    self.children.push(Child { spec, process: None, restarts: 0 });
+                    let index = self.children.len() - 1;
+                    let started = self.start(ctx, index);
+                    if started.is_err() {
+                        self.children.pop();
+                    }
+                    started
+                };
+                let _ = reply.reply(result);
+            }
+            SupervisorMsg::TerminateChild(id, reply) => {
+                let result = match self.find(&id) {
+                    Some(index) => {
+                        Self::stop(ctx, &mut self.children[index]).await;
+                        if self.children[index].spec.restart == Restart::Temporary {
+                            self.children.remove(index);
+                        }
+                        Ok(())
+                    }
+                    None => Err(SupervisorError::NotFound(id.to_string())),
+                };
+                let _ = reply.reply(result);
+            }
+            SupervisorMsg::RestartChild(id, reply) => {
+                let result = match self.find(&id) {
+                    Some(index) if self.children[index].process.is_some() => {
+                        Err(SupervisorError::Running(id.to_string()))
+                    }
+                    Some(index) => self.start(ctx, index),
+                    None => Err(SupervisorError::NotFound(id.to_string())),
+                };
+                let _ = reply.reply(result);
+            }
+            SupervisorMsg::DeleteChild(id, reply) => {
+                let result = match self.find(&id) {
+                    Some(index) if self.children[index].process.is_some() => {
+                        Err(SupervisorError::Running(id.to_string()))
+                    }
+                    Some(index) => {
+                        self.children.remove(index);
+                        Ok(())
+                    }
+                    None => Err(SupervisorError::NotFound(id.to_string())),
+                };
+                let _ = reply.reply(result);
+            }
+            SupervisorMsg::WhichChildren(reply) => {
+                let _ = reply.reply(self.children.iter().map(Child::info).collect());
+            }
+        }
+        Ok(())
+    }
+
+    async fn handle_exit(
+        &mut self,
+        ctx: &mut Context<SupervisorMsg>,
+        from: Pid,
+        reason: ExitReason,
+    ) -> Result<(), BoxError> {
+        if let Some(index) = self.position(from) {
+            if let Err(gave_up) = self.child_exited(ctx, index, reason).await {
+                ctx.stop(gave_up);
+            }
+        } else if Some(from) == ctx.parent() || from == ctx.node().self_pid() {
+            // The parent or the node asks us to go, as OTP's `{'EXIT', Parent, Reason}`; our
+            // children go first, in `terminate`.
+            ctx.stop(reason);
+        }
+        // Any other exit signal (a stale one, from a process that linked itself to us) is
+        // ignored, as OTP's supervisor does.
+        Ok(())
+    }
+
+    async fn terminate(&mut self, ctx: &mut Context<SupervisorMsg>, _reason: &ExitReason) {
+        let len = self.children.len();
+        self.stop_range(ctx, 0..len).await;
+    }
+}
+
+/// Spawns a supervisor linked to the calling supervisor (a nested supervisor).
+pub(crate) fn start_linked(
+    ctx: &Context<SupervisorMsg>,
+    spec: SupervisorSpec,
+    name: Option<Name>,
+) -> Result<ChildProcess, SpawnError> {
+    let builder = ctx.process().trap_exit(true).unbounded_mailbox();
+    let builder = match name {
+        Some(name) => builder.name(name),
+        None => builder,
+    };
+    builder.spawn_link(Supervisor::new(spec)).map(ChildProcess::from)
+}

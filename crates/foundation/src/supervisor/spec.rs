@@ -1,0 +1,263 @@
+//! What a supervisor supervises, and how: OTP's child and supervisor specifications.
+
+use std::fmt;
+use std::sync::Arc;
+use std::time::Duration;
+
+use crate::engine::supervision::{ChildStart, SupervisorMsg};
+use crate::error::SpawnError;
+use crate::{Context, Name, Process};
+
+/// How a supervisor reacts when a child ends and must be restarted (OTP's restart strategy).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum Strategy {
+    /// Restart only the child that ended. The default, as in OTP.
+    #[default]
+    OneForOne,
+    /// Stop every other child (in reverse start order), then restart all (in start order).
+    OneForAll,
+    /// Stop the children started after the one that ended (in reverse order), then restart it
+    /// and them (in start order).
+    RestForOne,
+}
+
+/// When a child is restarted (OTP's `restart` child option).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum Restart {
+    /// Always restarted. The default, as in OTP.
+    #[default]
+    Permanent,
+    /// Restarted only after an abnormal exit: not after `Normal` or `Shutdown`
+    /// ([`ExitReason::is_normal`](crate::ExitReason::is_normal)).
+    Transient,
+    /// Never restarted; removed from the supervisor when it ends.
+    Temporary,
+}
+
+/// How a child is stopped when its supervisor stops it (OTP's `shutdown` child option).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum Shutdown {
+    /// Sent a `Shutdown` exit signal, waited for this long, then killed. Default for workers:
+    /// 5 seconds, as in OTP.
+    Timeout(Duration),
+    /// Sent a `Shutdown` exit signal and waited for as long as it takes. Default for
+    /// supervisors, as in OTP, so that a subtree shuts down completely.
+    Infinity,
+    /// Killed at once.
+    BrutalKill,
+}
+
+/// The default shutdown timeout of a worker: 5 seconds, as in OTP.
+pub const DEFAULT_WORKER_SHUTDOWN: Duration = Duration::from_secs(5);
+
+/// Whether a child is a worker or a supervisor: decides its default [`Shutdown`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum ChildKind {
+    /// A process doing work.
+    Worker,
+    /// A supervisor of its own children.
+    Supervisor,
+}
+
+/// How many restarts a supervisor allows in how much time before it gives up and exits
+/// (OTP's `intensity` and `period`). Default: 1 restart in 5 seconds, as in OTP.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct RestartIntensity {
+    max_restarts: u32,
+    period: Duration,
+}
+
+impl RestartIntensity {
+    /// At most `max_restarts` restarts within any window of `period`. A zero `period` is
+    /// rejected when the supervisor starts.
+    pub const fn new(max_restarts: u32, period: Duration) -> Self {
+        RestartIntensity { max_restarts, period }
+    }
+
+    /// The number of restarts allowed per period.
+    pub const fn max_restarts(&self) -> u32 {
+        self.max_restarts
+    }
+
+    /// The sliding window.
+    pub const fn period(&self) -> Duration {
+        self.period
+    }
+}
+
+impl Default for RestartIntensity {
+    fn default() -> Self {
+        RestartIntensity::new(1, Duration::from_secs(5))
+    }
+}
+
+/// One child of a supervisor: how to start it and how to treat its end.
+///
+/// ```
+/// # use foundation::{BoxError, Context, Process};
+/// use foundation::supervisor::{ChildSpec, Restart, Shutdown};
+/// use std::time::Duration;
+/// # struct Cache;
+/// # impl Process for Cache {
+/// #     type Message = ();
+/// #     async fn handle(&mut self, _: &mut Context<()>, _: ()) -> Result<(), BoxError> { Ok(()) }
+/// # }
+///
+/// let spec = ChildSpec::worker("cache", || Cache)
+///     .name("cache")
+///     .restart(Restart::Transient)
+///     .shutdown(Shutdown::Timeout(Duration::from_secs(1)));
+/// assert_eq!(spec.id(), "cache");
+/// ```
+#[derive(Clone)]
+#[non_exhaustive]
+pub struct ChildSpec {
+    pub(crate) id: Arc<str>,
+    pub(crate) start: ChildStart,
+    pub(crate) restart: Restart,
+    pub(crate) shutdown: Shutdown,
+    pub(crate) kind: ChildKind,
+    pub(crate) name: Option<Name>,
+}
+
+impl ChildSpec {
+    /// A worker made by `factory` at every (re)start.
+    pub fn worker<P, F>(id: impl Into<Arc<str>>, factory: F) -> Self
+    where
+        P: Process,
+        F: Fn() -> P + Send + Sync + 'static,
+    {
+        let start: ChildStart =
+            Arc::new(move |ctx: &Context<SupervisorMsg>, name: Option<Name>| {
+                let builder = ctx.process();
+                let builder = match name {
+                    Some(name) => builder.name(name),
+                    None => builder,
+                };
+                builder.spawn_link(factory()).map(|r| r.into())
+            });
+        ChildSpec {
+            id: id.into(),
+            start,
+            restart: Restart::Permanent,
+            shutdown: Shutdown::Timeout(DEFAULT_WORKER_SHUTDOWN),
+            kind: ChildKind::Worker,
+            name: None,
+        }
+    }
+
+    /// A nested supervisor, started from `spec` at every (re)start.
+    pub fn supervisor(id: impl Into<Arc<str>>, spec: SupervisorSpec) -> Self {
+        let start: ChildStart =
+            Arc::new(move |ctx: &Context<SupervisorMsg>, name: Option<Name>| {
+                crate::engine::supervision::start_linked(ctx, spec.clone(), name)
+            });
+        ChildSpec {
+            id: id.into(),
+            start,
+            restart: Restart::Permanent,
+            shutdown: Shutdown::Infinity,
+            kind: ChildKind::Supervisor,
+            name: None,
+        }
+    }
+
+    /// When to restart the child (default [`Restart::Permanent`]).
+    pub fn restart(mut self, restart: Restart) -> Self {
+        self.restart = restart;
+        self
+    }
+
+    /// How to stop the child (default 5 s for a worker, [`Shutdown::Infinity`] for a
+    /// supervisor).
+    pub fn shutdown(mut self, shutdown: Shutdown) -> Self {
+        self.shutdown = shutdown;
+        self
+    }
+
+    /// Registers every incarnation of the child under `name`, so it can be found after a
+    /// restart.
+    pub fn name(mut self, name: impl Into<Name>) -> Self {
+        self.name = Some(name.into());
+        self
+    }
+
+    /// The child's id, unique within its supervisor.
+    pub fn id(&self) -> &str {
+        &self.id
+    }
+
+    /// The restart policy.
+    pub fn restart_policy(&self) -> Restart {
+        self.restart
+    }
+
+    /// The shutdown policy.
+    pub fn shutdown_policy(&self) -> Shutdown {
+        self.shutdown
+    }
+
+    /// Worker or supervisor.
+    pub fn kind(&self) -> ChildKind {
+        self.kind
+    }
+
+    pub(crate) fn start(&self, ctx: &Context<SupervisorMsg>) -> Result<ChildProcess, SpawnError> {
+        (self.start)(ctx, self.name.clone())
+    }
+}
+
+pub(crate) use crate::engine::supervision::ChildProcess;
+
+impl fmt::Debug for ChildSpec {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ChildSpec")
+            .field("id", &self.id)
+            .field("restart", &self.restart)
+            .field("shutdown", &self.shutdown)
+            .field("kind", &self.kind)
+            .field("name", &self.name)
+            .finish_non_exhaustive()
+    }
+}
+
+/// A supervisor's configuration: strategy, restart intensity, and children in start order.
+#[derive(Clone, Debug, Default)]
+#[non_exhaustive]
+pub struct SupervisorSpec {
+    /// How to restart (default [`Strategy::OneForOne`]).
+    pub strategy: Strategy,
+    /// How many restarts to allow (default 1 in 5 s).
+    pub intensity: RestartIntensity,
+    /// The children, started in this order and stopped in reverse.
+    pub children: Vec<ChildSpec>,
+}
+
+impl SupervisorSpec {
+    /// An empty one-for-one supervisor with OTP's default intensity.
+    pub fn new() -> Self {
+        SupervisorSpec::default()
+    }
+
+    /// Sets the strategy.
+    pub fn strategy(mut self, strategy: Strategy) -> Self {
+        self.strategy = strategy;
+        self
+    }
+
+    /// Sets the restart intensity.
+    pub fn intensity(mut self, intensity: RestartIntensity) -> Self {
+        self.intensity = intensity;
+        self
+    }
+
+    /// Adds a child after the others.
+    pub fn child(mut self, child: ChildSpec) -> Self {
+        self.children.push(child);
+        self
+    }
+}
