@@ -133,6 +133,18 @@ async fn call_latency() {
         }
     }
     report("tokio_mpsc_oneshot", samples);
+
+    let mut samples = Vec::with_capacity(CALLS);
+    for i in 0..(CALLS + CALLS / 10) {
+        let start = Instant::now();
+        let (reply, answer) = oneshot::channel();
+        tx.send((i as u64, reply)).await.unwrap();
+        tokio::time::timeout(Duration::from_secs(5), answer).await.unwrap().unwrap();
+        if i >= CALLS / 10 {
+            samples.push(start.elapsed());
+        }
+    }
+    report("tokio_mpsc_oneshot_timeout_5s", samples);
 }
 
 fn main() {

@@ -277,6 +277,21 @@ fn call_round_trip(c: &mut Criterion) {
             }
         });
     });
+    group.bench_function("tokio_mpsc_oneshot_timeout_5s", |b| {
+        timed(&rt, b, || async {
+            let (tx, mut rx) = mpsc::channel::<(u64, oneshot::Sender<u64>)>(1024);
+            tokio::spawn(async move {
+                while let Some((n, reply)) = rx.recv().await {
+                    let _ = reply.send(n);
+                }
+            });
+            for i in 0..CALLS {
+                let (reply, answer) = oneshot::channel();
+                tx.send((i, reply)).await.unwrap();
+                tokio::time::timeout(Duration::from_secs(5), answer).await.unwrap().unwrap();
+            }
+        });
+    });
     group.finish();
 }
 
