@@ -207,6 +207,8 @@ pub enum SpawnError {
     /// The process that was to link or monitor the new one has exited (a builder from
     /// `Context::process` used after its process ended).
     ParentExited(Pid),
+    /// A supervised process's address was closed for good, so it cannot be restarted in it.
+    AddressClosed(Pid),
 }
 
 impl fmt::Display for SpawnError {
@@ -219,6 +221,9 @@ impl fmt::Display for SpawnError {
             SpawnError::ShuttingDown => f.write_str("the node is shutting down"),
             SpawnError::ParentExited(pid) => {
                 write!(f, "cannot link or monitor from {pid}: it has exited")
+            }
+            SpawnError::AddressClosed(pid) => {
+                write!(f, "cannot restart {pid}: its address was closed for good")
             }
         }
     }

@@ -59,13 +59,15 @@ pub(crate) fn send_after<M: Send + 'static>(
     msg: M,
 ) -> TimerRef {
     let status = Arc::new(AtomicU8::new(ACTIVE));
+    // A timer belongs to the incarnation it was set for, as Erlang's timers to a pid do.
+    let incarnation = target.pid();
     let task = node.state.runtime.spawn({
         let status = Arc::clone(&status);
         async move {
             let core = &target.shared.core;
             tokio::select! {
                 () = tokio::time::sleep(delay) => {}
-                _ = core.wait_exit() => {
+                _ = core.wait_exit_of(incarnation) => {
                     let _ = status.compare_exchange(ACTIVE, DONE, AcqRel, Acquire);
                     return;
                 }
@@ -114,6 +116,8 @@ pub(crate) fn send_interval<M: Send + 'static>(
         return Err(TimerError { field: "period", allowed: "durations above zero" });
     }
     let status = Arc::new(AtomicU8::new(ACTIVE));
+    // A timer belongs to the incarnation it was set for, as Erlang's timers to a pid do.
+    let incarnation = target.pid();
     let task = node.state.runtime.spawn({
         let status = Arc::clone(&status);
         async move {
@@ -123,7 +127,7 @@ pub(crate) fn send_interval<M: Send + 'static>(
             loop {
                 tokio::select! {
                     _ = ticks.tick() => {}
-                    _ = core.wait_exit() => break,
+                    _ = core.wait_exit_of(incarnation) => break,
                 }
                 if status.load(Acquire) != ACTIVE {
                     return;
@@ -131,7 +135,7 @@ pub(crate) fn send_interval<M: Send + 'static>(
                 let Some(target) = target.upgrade() else { break };
                 let sent = tokio::select! {
                     sent = target.send(make()) => sent.is_ok(),
-                    _ = core.wait_exit() => false,
+                    _ = core.wait_exit_of(incarnation) => false,
                 };
                 if !sent {
                     break;

@@ -71,42 +71,105 @@ const STATUS_WAITING: u8 = 1;
 const STATUS_EXITING: u8 = 2;
 const STATUS_EXITED: u8 = 3;
 
+/// Who decides what happens to the mailbox when an incarnation ends.
+///
+/// A process nobody adopts (`UNSUPERVISED`) closes its mailbox when it ends. A supervised
+/// process is `HELD` by its supervisor: when it ends, its mailbox stays open (`WAITING`) with
+/// its messages, for the next incarnation to take over, until the supervisor restarts it or
+/// lets it go (`ORPHAN`, which closes the mailbox). The two sides agree through one atomic, so a
+/// mailbox is closed exactly once, by whichever side comes last.
+pub(crate) mod adoption {
+    pub(crate) const UNSUPERVISED: u8 = 0;
+    pub(crate) const HELD: u8 = 1;
+    pub(crate) const WAITING: u8 = 2;
+    pub(crate) const ORPHAN: u8 = 3;
+}
+
 pub(crate) struct Core {
-    pub(crate) pid: Pid,
+    node: u32,
+    /// The local id of the current (or last) incarnation.
+    local: AtomicU64,
     /// The local id of the spawning process on the same node; 0 for none.
-    parent: u64,
+    parent: AtomicU64,
     pub(crate) waker: AtomicWaker,
     signals_pending: AtomicBool,
     pub(crate) relations: Mutex<Relations>,
     status: AtomicU8,
+    adoption: AtomicU8,
     handled: AtomicU64,
     trap_exit: AtomicBool,
     /// Strong addresses (and registered names) that keep the process alive.
     senders: AtomicUsize,
-    exit: OnceLock<ExitReason>,
+    /// The highest local id whose incarnation has exited, and that incarnation's reason.
+    exited_upto: AtomicU64,
+    last_exit: Mutex<Option<ExitReason>>,
+    /// Set once the mailbox is closed for good: the address's last word.
+    final_exit: OnceLock<ExitReason>,
     exit_event: Event,
 }
 
 impl Core {
     pub(crate) fn new(pid: Pid, parent: Option<Pid>, trap_exit: bool) -> Self {
         Core {
-            pid,
-            parent: parent.map_or(0, Pid::local_id),
+            node: pid.node(),
+            local: AtomicU64::new(pid.local_id()),
+            parent: AtomicU64::new(parent.map_or(0, Pid::local_id)),
             waker: AtomicWaker::new(),
             signals_pending: AtomicBool::new(false),
             relations: Mutex::new(Relations::default()),
             status: AtomicU8::new(STATUS_RUNNING),
+            adoption: AtomicU8::new(adoption::UNSUPERVISED),
             handled: AtomicU64::new(0),
             trap_exit: AtomicBool::new(trap_exit),
             senders: AtomicUsize::new(1),
-            exit: OnceLock::new(),
+            exited_upto: AtomicU64::new(0),
+            last_exit: Mutex::new(None),
+            final_exit: OnceLock::new(),
             exit_event: Event::new(),
         }
     }
 
+    /// The pid of the current (or last) incarnation.
+    pub(crate) fn pid(&self) -> Pid {
+        Pid::new(self.node, self.local.load(Acquire))
+    }
+
     /// The process that spawned this one, if a process did.
     pub(crate) fn parent(&self) -> Option<Pid> {
-        (self.parent != 0).then(|| Pid::new(self.pid.node(), self.parent))
+        let parent = self.parent.load(Relaxed);
+        (parent != 0).then(|| Pid::new(self.node, parent))
+    }
+
+    /// Makes the process adoptable by its supervisor (see [`adoption`]).
+    pub(crate) fn set_held(&self) {
+        self.adoption.store(adoption::HELD, Release);
+    }
+
+    /// The ending incarnation hands its mailbox over: `true` if the supervisor holds it (the
+    /// mailbox stays open), `false` if nobody will adopt it (close it).
+    pub(crate) fn hand_over(&self) -> bool {
+        self.adoption.compare_exchange(adoption::HELD, adoption::WAITING, AcqRel, Acquire).is_ok()
+    }
+
+    /// The supervisor takes a waiting mailbox for a new incarnation.
+    pub(crate) fn adopt(&self) -> bool {
+        self.adoption.compare_exchange(adoption::WAITING, adoption::HELD, AcqRel, Acquire).is_ok()
+    }
+
+    /// The supervisor lets go: `true` if the mailbox was waiting for it and must now be closed
+    /// by the caller; otherwise the running incarnation will close it when it ends.
+    pub(crate) fn orphan(&self) -> bool {
+        self.adoption.swap(adoption::ORPHAN, AcqRel) == adoption::WAITING
+    }
+
+    /// Starts a new incarnation in this block: a new pid, fresh relations, counters kept.
+    pub(crate) fn begin_incarnation(&self, pid: Pid, parent: Option<Pid>, trap_exit: bool) {
+        *self.relations.lock() = Relations::default();
+        self.signals_pending.store(false, SeqCst);
+        self.parent.store(parent.map_or(0, Pid::local_id), Relaxed);
+        self.trap_exit.store(trap_exit, Release);
+        self.set_status(ProcessStatus::Running);
+        self.local.store(pid.local_id(), Release);
     }
 
     /// Queues a signal and wakes the process. `false` if the process has already exited.
@@ -196,25 +259,60 @@ impl Core {
         }
     }
 
-    /// Records the exit reason (first one wins) and wakes everyone waiting for it.
-    pub(crate) fn set_exit_reason(&self, reason: ExitReason) {
-        let _ = self.exit.set(reason);
+    /// Records why the incarnation `pid` ended and wakes everyone waiting for it.
+    pub(crate) fn record_exit(&self, pid: Pid, reason: ExitReason) {
+        *self.last_exit.lock() = Some(reason);
+        self.exited_upto.fetch_max(pid.local_id(), AcqRel);
         self.set_status(ProcessStatus::Exited);
         self.exit_event.notify(usize::MAX);
     }
 
-    pub(crate) fn exit_reason(&self) -> Option<&ExitReason> {
-        self.exit.get()
+    /// Records that the mailbox is closed for good, with the last incarnation's reason.
+    pub(crate) fn record_final(&self) {
+        let reason = self.last_exit.lock().clone().unwrap_or(ExitReason::Normal);
+        let _ = self.final_exit.set(reason);
+        self.exit_event.notify(usize::MAX);
     }
 
-    /// Waits until the process has exited and returns why. Cancel safe.
-    pub(crate) async fn wait_exit(&self) -> ExitReason {
+    /// Why the incarnation `pid` ended, once it has.
+    pub(crate) fn exit_of(&self, pid: Pid) -> Option<ExitReason> {
+        if self.exited_upto.load(Acquire) < pid.local_id() {
+            return None;
+        }
+        // An older incarnation's own reason is overwritten once a newer one has ended.
+        Some(self.last_exit.lock().clone().unwrap_or(ExitReason::NoProc))
+    }
+
+    /// Why the current incarnation ended, if it has (or the address's final reason).
+    pub(crate) fn exit_reason(&self) -> Option<ExitReason> {
+        if let Some(reason) = self.final_exit.get() {
+            return Some(reason.clone());
+        }
+        self.exit_of(self.pid())
+    }
+
+    /// Waits until the incarnation `pid` has exited and returns why. Cancel safe.
+    pub(crate) async fn wait_exit_of(&self, pid: Pid) -> ExitReason {
         loop {
-            if let Some(reason) = self.exit.get() {
+            if let Some(reason) = self.exit_of(pid) {
+                return reason;
+            }
+            let listener = self.exit_event.listen();
+            if let Some(reason) = self.exit_of(pid) {
+                return reason;
+            }
+            listener.await;
+        }
+    }
+
+    /// Waits until the address is closed for good and returns the last reason. Cancel safe.
+    pub(crate) async fn wait_final(&self) -> ExitReason {
+        loop {
+            if let Some(reason) = self.final_exit.get() {
                 return reason.clone();
             }
             let listener = self.exit_event.listen();
-            if let Some(reason) = self.exit.get() {
+            if let Some(reason) = self.final_exit.get() {
                 return reason.clone();
             }
             listener.await;
@@ -234,6 +332,8 @@ pub(crate) trait AnyProcess: Send + Sync {
     fn mailbox_len(&self) -> usize;
     fn mailbox_capacity(&self) -> Option<usize>;
     fn into_any(self: Arc<Self>) -> Arc<dyn Any + Send + Sync>;
+    /// Closes the mailbox for good, dropping what it holds, and records the final exit.
+    fn close(&self, unreleased: usize);
 }
 
 impl<M: Send + 'static> AnyProcess for Shared<M> {
@@ -251,5 +351,10 @@ impl<M: Send + 'static> AnyProcess for Shared<M> {
 
     fn into_any(self: Arc<Self>) -> Arc<dyn Any + Send + Sync> {
         self
+    }
+
+    fn close(&self, unreleased: usize) {
+        self.core.record_final();
+        self.mailbox.close(unreleased);
     }
 }

@@ -18,7 +18,7 @@ pub(crate) fn finish<M>(
     unreleased: usize,
 ) {
     let core = &shared.core;
-    let me = core.pid;
+    let me = core.pid();
 
     let rel = {
         let mut rel = core.relations.lock();
@@ -27,8 +27,14 @@ pub(crate) fn finish<M>(
         taken
     };
     // Callers blocked on a reply learn the reason when the mailbox drops their request.
-    core.set_exit_reason(reason.clone());
-    shared.mailbox.close(unreleased);
+    core.record_exit(me, reason.clone());
+    if core.hand_over() {
+        // Supervised: the mailbox and its messages wait for the next incarnation.
+        shared.mailbox.release(unreleased);
+    } else {
+        core.record_final();
+        shared.mailbox.close(unreleased);
+    }
 
     if rel.names().next().is_some() {
         let mut names = node.names.write();

@@ -65,7 +65,7 @@ pub(crate) fn triage(core: &Core, deferred: &mut Vec<Signal>, mode: Mode) -> Opt
                     rel.links.retain(|p| *p != from);
                 }
                 match reason {
-                    ExitReason::Normal if !link && from == core.pid => {
+                    ExitReason::Normal if !link && from == core.pid() => {
                         return Some(Interrupt::exit(reason));
                     }
                     ExitReason::Normal => {}

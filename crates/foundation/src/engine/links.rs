@@ -12,7 +12,7 @@ use crate::{Down, ExitReason, MonitorRef, Pid};
 
 /// Links the calling process `me` with `target`, both ways.
 pub(crate) fn link(node: &NodeState, me: &Core, target: Pid) -> Result<(), LinkError> {
-    if target == me.pid {
+    if target == me.pid() {
         return Ok(());
     }
     let Some(other) = node.get(target) else {
@@ -31,8 +31,8 @@ pub(crate) fn link(node: &NodeState, me: &Core, target: Pid) -> Result<(), LinkE
         me.relations.lock().links.retain(|p| *p != target);
         return Err(LinkError::no_process(target));
     }
-    if !rel.links.contains(&me.pid) {
-        rel.links.push(me.pid);
+    if !rel.links.contains(&me.pid()) {
+        rel.links.push(me.pid());
     }
     Ok(())
 }
@@ -42,7 +42,7 @@ pub(crate) fn link(node: &NodeState, me: &Core, target: Pid) -> Result<(), LinkE
 pub(crate) fn unlink(node: &NodeState, me: &Core, target: Pid) {
     me.relations.lock().links.retain(|p| *p != target);
     if let Some(other) = node.get(target) {
-        other.core().relations.lock().links.retain(|p| *p != me.pid);
+        other.core().relations.lock().links.retain(|p| *p != me.pid());
     }
 }
 
@@ -56,7 +56,7 @@ pub(crate) fn monitor(node: &NodeState, me: &Core, target: Pid) -> MonitorRef {
             if rel.exited {
                 false
             } else {
-                rel.watchers.push((monitor, me.pid));
+                rel.watchers.push((monitor, me.pid()));
                 true
             }
         }

@@ -126,7 +126,7 @@ pub(crate) async fn run<P: Process>(mut process: P, mut ctx: Context<P::Message>
     let core = &shared.core;
     let mut rx = Receiver::default();
     let mut deferred = Vec::new();
-    let mut handled: u64 = 0;
+    let mut handled = core.handled();
 
     let init = guarded!(process.init(ctx), core, &mut deferred, Mode::Running);
     let mut reason = outcome(init);

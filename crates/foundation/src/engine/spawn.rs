@@ -1,5 +1,6 @@
 //! Creating a process: its allocation, its place in the table, its name, its link or monitor
-//! with the spawner, and its task.
+//! with the spawner, and its task. Also a new incarnation in a supervised process's kept
+//! allocation (same address, same mailbox, new pid).
 
 use std::sync::Arc;
 use std::sync::atomic::Ordering::Acquire;
@@ -18,13 +19,15 @@ pub(crate) struct SpawnOptions {
     pub(crate) trap_exit: bool,
     pub(crate) link: bool,
     pub(crate) monitor: bool,
+    /// Supervised: the mailbox outlives an incarnation, for the next one to adopt.
+    pub(crate) held: bool,
 }
 
 pub(crate) fn spawn<P: Process>(
     node: &Node,
     parent: Option<&Arc<dyn AnyProcess>>,
     process: P,
-    opts: SpawnOptions,
+    opts: &SpawnOptions,
 ) -> Result<(ProcessRef<P::Message>, Option<MonitorRef>), SpawnError> {
     let state = &node.state;
     if state.shutting_down.load(Acquire) {
@@ -50,61 +53,120 @@ pub(crate) fn spawn<P: Process>(
     }
 
     let pid = state.next_pid();
-    let core = Core::new(pid, parent_core.map(|p| p.pid), opts.trap_exit);
+    let core = Core::new(pid, parent_core.map(|p| p.pid()), opts.trap_exit);
+    if opts.held {
+        core.set_held();
+    }
     let shared = Arc::new(Shared { core, mailbox: Mailbox::new(opts.capacity) });
-    state.table.insert(pid.local_id(), Arc::clone(&shared) as Arc<dyn AnyProcess>);
+    let monitor = arm(node, parent_core, &shared, process, opts)?;
+    Ok((ProcessRef::from_retained(shared), monitor))
+}
 
-    if let Some(name) = opts.name {
+/// Starts a new incarnation of a supervised process in its kept allocation: a new pid, the
+/// same address and the messages waiting in its mailbox. The previous incarnation must have
+/// ended and handed its mailbox over.
+pub(crate) fn respawn<P: Process>(
+    node: &Node,
+    parent: &Arc<dyn AnyProcess>,
+    shared: &Arc<Shared<P::Message>>,
+    process: P,
+    name: Option<Name>,
+    trap_exit: bool,
+) -> Result<(), SpawnError> {
+    let state = &node.state;
+    if state.shutting_down.load(Acquire) {
+        return Err(SpawnError::ShuttingDown);
+    }
+    if name.as_ref().is_some_and(Name::is_empty) {
+        return Err(SpawnError::Name(RegisterError::EmptyName));
+    }
+    if !shared.core.adopt() {
+        return Err(SpawnError::AddressClosed(shared.core.pid()));
+    }
+    let parent_core = parent.core();
+    let pid = state.next_pid();
+    shared.core.begin_incarnation(pid, Some(parent_core.pid()), trap_exit);
+    let opts =
+        SpawnOptions { name, capacity: None, trap_exit, link: true, monitor: false, held: true };
+    match arm(node, Some(parent_core), shared, process, &opts) {
+        Ok(_) => Ok(()),
+        Err(err) => {
+            // Back to waiting, so the supervisor can try again or let go.
+            shared.core.hand_over();
+            Err(err)
+        }
+    }
+}
+
+/// Makes a prepared process visible (table, name, link or monitor) and starts its task.
+fn arm<P: Process>(
+    node: &Node,
+    parent: Option<&Core>,
+    shared: &Arc<Shared<P::Message>>,
+    process: P,
+    opts: &SpawnOptions,
+) -> Result<Option<MonitorRef>, SpawnError> {
+    let state = &node.state;
+    let pid = shared.core.pid();
+    state.table.insert(pid.local_id(), Arc::clone(shared) as Arc<dyn AnyProcess>);
+
+    if let Some(name) = &opts.name {
         let mut names = state.names.write();
-        if let Some(&holder) = names.get(&name) {
+        if let Some(&holder) = names.get(name) {
             drop(names);
             state.table.remove(&pid.local_id());
-            return Err(SpawnError::Name(RegisterError::Taken { name, holder }));
+            return Err(SpawnError::Name(RegisterError::Taken { name: name.clone(), holder }));
         }
         names.insert(name.clone(), pid);
-        shared.core.relations.lock().entries.push(Entry::Name(name));
-        // The name keeps the process alive, as a strong address does.
+        shared.core.relations.lock().entries.push(Entry::Name(name.clone()));
+        // The name keeps the process alive, as a strong address does; it is released with
+        // the name.
         shared.core.retain();
     }
 
     let mut monitor = None;
-    if let Some(parent) = parent_core.filter(|_| opts.link || opts.monitor) {
+    if let Some(parent) = parent.filter(|_| opts.link || opts.monitor) {
         let mut parent_rel = parent.relations.lock();
         if parent_rel.exited {
             drop(parent_rel);
-            undo(node, &shared);
-            return Err(SpawnError::ParentExited(parent.pid));
+            undo(node, shared);
+            return Err(SpawnError::ParentExited(parent.pid()));
         }
         let mut child_rel = shared.core.relations.lock();
         if opts.link {
             parent_rel.links.push(pid);
-            child_rel.links.push(parent.pid);
+            child_rel.links.push(parent.pid());
         }
         if opts.monitor {
             let mref = state.next_monitor_ref();
             parent_rel.monitoring.push((mref, pid));
-            child_rel.watchers.push((mref, parent.pid));
+            child_rel.watchers.push((mref, parent.pid()));
             monitor = Some(mref);
         }
     }
 
-    let ctx = Context::new(Arc::clone(&shared), node.clone());
+    let ctx = Context::new(Arc::clone(shared), node.clone());
     drop(state.runtime.spawn(run_loop::run(process, ctx)));
-    Ok((ProcessRef::from_retained(shared), monitor))
+    Ok(monitor)
 }
 
 /// Takes back a process that was never started: out of the table and the registry.
 fn undo<M>(node: &Node, shared: &Arc<Shared<M>>) {
     let state = &node.state;
-    let pid = shared.core.pid;
+    let pid = shared.core.pid();
     let rel = std::mem::take(&mut *shared.core.relations.lock());
+    let mut released = 0;
     if rel.names().next().is_some() {
         let mut names = state.names.write();
         for name in rel.names() {
             if names.get(name) == Some(&pid) {
                 names.remove(name);
+                released += 1;
             }
         }
+    }
+    for _ in 0..released {
+        shared.core.release();
     }
     state.table.remove(&pid.local_id());
 }

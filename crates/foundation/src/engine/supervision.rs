@@ -19,19 +19,79 @@ use crate::supervisor::{
 };
 use crate::{BoxError, Context, ExitReason, Name, Pid, Process, ProcessRef, ReplyTo};
 
+/// How a child is started: afresh, or as a new incarnation in the address it had.
+#[derive(Clone, Copy)]
+pub(crate) enum StartMode<'a> {
+    Fresh,
+    Adopt(&'a ChildProcess),
+}
+
 /// Starts one incarnation of a child, linked to the supervisor whose context is given.
+/// Returns the new child's handle when started afresh, `None` when it adopted its old address.
 pub(crate) type ChildStart = Arc<
-    dyn Fn(&Context<SupervisorMsg>, Option<Name>) -> Result<ChildProcess, SpawnError> + Send + Sync,
+    dyn Fn(
+            &Context<SupervisorMsg>,
+            &StartArgs,
+            StartMode<'_>,
+        ) -> Result<Option<ChildProcess>, SpawnError>
+        + Send
+        + Sync,
 >;
 
-/// A running child, held strongly so that it stays alive while supervised.
+/// The per-child options a start needs.
+#[derive(Clone, Debug)]
+pub(crate) struct StartArgs {
+    pub(crate) name: Option<Name>,
+    /// `None`: unbounded.
+    pub(crate) capacity: Option<usize>,
+}
+
+/// Starts `make()` linked to the supervisor, as a new process or in the address `mode` names.
+pub(crate) fn start_child<P: Process>(
+    ctx: &Context<SupervisorMsg>,
+    args: &StartArgs,
+    mode: StartMode<'_>,
+    trap_exit: bool,
+    make: impl FnOnce() -> P,
+) -> Result<Option<ChildProcess>, SpawnError> {
+    let (name, capacity) = (args.name.clone(), args.capacity);
+    match mode {
+        StartMode::Fresh => {
+            let mut builder = ctx.process().held().trap_exit(trap_exit);
+            builder = match capacity {
+                Some(capacity) => builder.mailbox_capacity(capacity),
+                None => builder.unbounded_mailbox(),
+            };
+            if let Some(name) = name {
+                builder = builder.name(name);
+            }
+            builder.spawn_link(make()).map(|r| Some(r.into()))
+        }
+        StartMode::Adopt(previous) => {
+            let shared = Arc::clone(&previous.process)
+                .into_any()
+                .downcast::<crate::engine::control::Shared<P::Message>>()
+                .map_err(|_| SpawnError::AddressClosed(previous.pid()))?;
+            let supervisor = Arc::clone(&ctx.shared) as Arc<dyn AnyProcess>;
+            crate::engine::spawn::respawn(ctx.node(), &supervisor, &shared, make(), name, trap_exit)
+                .map(|()| None)
+        }
+    }
+}
+
+/// A supervised child's address, held strongly so that the child stays alive while
+/// supervised. Dropping it lets the child go: its mailbox closes once no incarnation runs.
 pub(crate) struct ChildProcess {
     process: Arc<dyn AnyProcess>,
 }
 
 impl ChildProcess {
     pub(crate) fn pid(&self) -> Pid {
-        self.process.core().pid
+        self.process.core().pid()
+    }
+
+    pub(crate) fn process(&self) -> &Arc<dyn AnyProcess> {
+        &self.process
     }
 }
 
@@ -46,7 +106,11 @@ impl<M: Send + 'static> From<ProcessRef<M>> for ChildProcess {
 
 impl Drop for ChildProcess {
     fn drop(&mut self) {
-        self.process.core().release();
+        let core = self.process.core();
+        if core.orphan() {
+            self.process.close(0);
+        }
+        core.release();
     }
 }
 
@@ -57,19 +121,30 @@ pub(crate) enum SupervisorMsg {
     RestartChild(Arc<str>, ReplyTo<Result<Pid, SupervisorError>>),
     DeleteChild(Arc<str>, ReplyTo<Result<(), SupervisorError>>),
     WhichChildren(ReplyTo<Vec<ChildInfo>>),
+    Child(Arc<str>, ReplyTo<Option<Arc<dyn AnyProcess>>>),
 }
 
 struct Child {
     spec: ChildSpec,
-    process: Option<ChildProcess>,
+    /// The child's address, kept across restarts; `None` before its first start.
+    handle: Option<ChildProcess>,
+    running: bool,
     restarts: u64,
 }
 
 impl Child {
+    fn new(spec: ChildSpec) -> Self {
+        Child { spec, handle: None, running: false, restarts: 0 }
+    }
+
+    fn running_pid(&self) -> Option<Pid> {
+        self.handle.as_ref().filter(|_| self.running).map(ChildProcess::pid)
+    }
+
     fn info(&self) -> ChildInfo {
         ChildInfo {
             id: self.spec.id.to_string(),
-            pid: self.process.as_ref().map(ChildProcess::pid),
+            pid: self.running_pid(),
             kind: self.spec.kind,
             restart: self.spec.restart,
             restarts: self.restarts,
@@ -127,7 +202,7 @@ impl Supervisor {
             }
         }
         for spec in std::mem::take(&mut self.specs) {
-            self.children.push(Child { spec, process: None, restarts: 0 });
+            self.children.push(Child::new(spec));
             let index = self.children.len() - 1;
             if let Err(err) = self.start(ctx, index) {
                 self.stop_range(ctx, 0..index).await;
@@ -138,7 +213,7 @@ impl Supervisor {
     }
 
     fn position(&self, pid: Pid) -> Option<usize> {
-        self.children.iter().position(|c| c.process.as_ref().is_some_and(|p| p.pid() == pid))
+        self.children.iter().position(|c| c.running_pid() == Some(pid))
     }
 
     fn find(&self, id: &str) -> Option<usize> {
@@ -165,11 +240,17 @@ impl Supervisor {
         index: usize,
     ) -> Result<Pid, SupervisorError> {
         let child = &mut self.children[index];
-        match child.spec.start(ctx) {
-            Ok(process) => {
-                let pid = process.pid();
-                child.process = Some(process);
-                Ok(pid)
+        let mode = match &child.handle {
+            Some(handle) => StartMode::Adopt(handle),
+            None => StartMode::Fresh,
+        };
+        match child.spec.start(ctx, mode) {
+            Ok(fresh) => {
+                if let Some(handle) = fresh {
+                    child.handle = Some(handle);
+                }
+                child.running = true;
+                Ok(child.handle.as_ref().map_or(ctx.pid(), ChildProcess::pid))
             }
             Err(error) => {
                 Err(SupervisorError::StartFailed { id: child.spec.id.to_string(), error })
@@ -179,8 +260,9 @@ impl Supervisor {
 
     /// Stops a child on purpose, per its shutdown policy, and waits until it is gone.
     async fn stop(ctx: &Context<SupervisorMsg>, child: &mut Child) {
-        let Some(process) = child.process.take() else { return };
-        let pid = process.pid();
+        let Some(pid) = child.running_pid() else { return };
+        child.running = false;
+        let Some(process) = &child.handle else { return };
         ctx.unlink(pid);
         let core = process.process.core();
         match child.spec.shutdown {
@@ -189,7 +271,7 @@ impl Supervisor {
             }
             Shutdown::Timeout(limit) => {
                 ctx.exit(pid, ExitReason::Shutdown(None));
-                if tokio::time::timeout(limit, core.wait_exit()).await.is_err() {
+                if tokio::time::timeout(limit, core.wait_exit_of(pid)).await.is_err() {
                     ctx.node().kill(pid);
                 }
             }
@@ -197,7 +279,7 @@ impl Supervisor {
                 ctx.exit(pid, ExitReason::Shutdown(None));
             }
         }
-        core.wait_exit().await;
+        core.wait_exit_of(pid).await;
     }
 
     /// Stops the children in `range` (by index), last first.
@@ -215,7 +297,7 @@ impl Supervisor {
         indices: impl Iterator<Item = usize> + Clone,
     ) -> Result<(), ExitReason> {
         for index in indices {
-            if self.children[index].process.is_some() {
+            if self.children[index].running {
                 continue;
             }
             loop {
@@ -250,7 +332,7 @@ impl Supervisor {
         index: usize,
         reason: ExitReason,
     ) -> Result<(), ExitReason> {
-        self.children[index].process = None;
+        self.children[index].running = false;
         let restart = match self.children[index].spec.restart {
             Restart::Permanent => true,
             Restart::Transient => !reason.is_normal(),
@@ -308,7 +390,7 @@ impl Process for Supervisor {
                 } else if self.find(&spec.id).is_some() {
                     Err(SupervisorError::AlreadyPresent(spec.id.to_string()))
                 } else {
-                    self.children.push(Child { spec, process: None, restarts: 0 });
+                    self.children.push(Child::new(spec));
                     let index = self.children.len() - 1;
                     let started = self.start(ctx, index);
                     if started.is_err() {
@@ -333,7 +415,7 @@ impl Process for Supervisor {
             }
             SupervisorMsg::RestartChild(id, reply) => {
                 let result = match self.find(&id) {
-                    Some(index) if self.children[index].process.is_some() => {
+                    Some(index) if self.children[index].running => {
                         Err(SupervisorError::Running(id.to_string()))
                     }
                     Some(index) => self.start(ctx, index),
@@ -343,7 +425,7 @@ impl Process for Supervisor {
             }
             SupervisorMsg::DeleteChild(id, reply) => {
                 let result = match self.find(&id) {
-                    Some(index) if self.children[index].process.is_some() => {
+                    Some(index) if self.children[index].running => {
                         Err(SupervisorError::Running(id.to_string()))
                     }
                     Some(index) => {
@@ -356,6 +438,10 @@ impl Process for Supervisor {
             }
             SupervisorMsg::WhichChildren(reply) => {
                 let _ = reply.reply(self.children.iter().map(Child::info).collect());
+            }
+            SupervisorMsg::Child(id, reply) => {
+                let child = self.find(&id).and_then(|i| self.children[i].handle.as_ref());
+                let _ = reply.reply(child.map(|c| Arc::clone(c.process())));
             }
         }
         Ok(())
@@ -387,16 +473,13 @@ impl Process for Supervisor {
     }
 }
 
-/// Spawns a supervisor linked to the calling supervisor (a nested supervisor).
+/// Starts a supervisor linked to the calling supervisor (a nested supervisor).
 pub(crate) fn start_linked(
     ctx: &Context<SupervisorMsg>,
     spec: SupervisorSpec,
-    name: Option<Name>,
-) -> Result<ChildProcess, SpawnError> {
-    let builder = ctx.process().trap_exit(true).unbounded_mailbox();
-    let builder = match name {
-        Some(name) => builder.name(name),
-        None => builder,
-    };
-    builder.spawn_link(Supervisor::new(spec)).map(ChildProcess::from)
+    args: &StartArgs,
+    mode: StartMode<'_>,
+) -> Result<Option<ChildProcess>, SpawnError> {
+    let args = StartArgs { name: args.name.clone(), capacity: None };
+    start_child(ctx, &args, mode, true, || Supervisor::new(spec))
 }

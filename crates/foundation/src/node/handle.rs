@@ -107,25 +107,25 @@ impl Node {
         let core = process.core();
         let from = self.self_pid();
         core.push_signal(Signal::Exit { from, reason: ExitReason::Shutdown(None), link: false });
-        if let Ok(reason) = tokio::time::timeout(timeout, core.wait_exit()).await {
+        if let Ok(reason) = tokio::time::timeout(timeout, core.wait_exit_of(pid)).await {
             return Some(reason);
         }
         core.push_signal(Signal::Kill);
-        Some(core.wait_exit().await)
+        Some(core.wait_exit_of(pid).await)
     }
 
     /// Waits until `pid` has exited and returns why; [`ExitReason::NoProc`] at once if it is
     /// not alive. Cancel safe.
     pub async fn wait_exit(&self, pid: Pid) -> ExitReason {
         match self.state.get(pid) {
-            Some(process) => process.core().wait_exit().await,
+            Some(process) => process.core().wait_exit_of(pid).await,
             None => ExitReason::NoProc,
         }
     }
 
     /// `true` if `pid` is a live process of this node.
     pub fn is_alive(&self, pid: Pid) -> bool {
-        self.state.get(pid).is_some_and(|p| p.core().exit_reason().is_none())
+        self.state.get(pid).is_some_and(|p| p.core().exit_of(pid).is_none())
     }
 
     /// A snapshot of a live process, or `None` if it is gone.
@@ -155,7 +155,7 @@ impl Node {
 
     /// The pids of every live process, oldest first.
     pub fn processes(&self) -> Vec<Pid> {
-        let mut pids: Vec<Pid> = self.state.table.iter().map(|e| e.value().core().pid).collect();
+        let mut pids: Vec<Pid> = self.state.table.iter().map(|e| e.value().core().pid()).collect();
         pids.sort_unstable();
         pids
     }

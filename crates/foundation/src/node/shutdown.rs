@@ -41,12 +41,12 @@ impl Node {
         let mut report = ShutdownReport::default();
 
         'graceful: while !state.table.is_empty() {
-            let live: HashSet<Pid> = state.table.iter().map(|e| e.value().core().pid).collect();
+            let live: HashSet<Pid> = state.table.iter().map(|e| e.value().core().pid()).collect();
             let mut order: Vec<Pid> = state
                 .table
                 .iter()
                 .filter(|e| e.value().core().parent().is_none_or(|p| !live.contains(&p)))
-                .map(|e| e.value().core().pid)
+                .map(|e| e.value().core().pid())
                 .collect();
             if order.is_empty() {
                 order = live.into_iter().collect();
@@ -60,18 +60,19 @@ impl Node {
                     reason: ExitReason::Shutdown(None),
                     link: false,
                 });
-                if tokio::time::timeout_at(deadline, core.wait_exit()).await.is_err() {
+                if tokio::time::timeout_at(deadline, core.wait_exit_of(pid)).await.is_err() {
                     break 'graceful;
                 }
             }
         }
 
-        let remaining: Vec<_> = state.table.iter().map(|e| e.value().clone()).collect();
-        for process in &remaining {
+        let remaining: Vec<_> =
+            state.table.iter().map(|e| (e.value().core().pid(), e.value().clone())).collect();
+        for (_, process) in &remaining {
             process.core().push_signal(Signal::Kill);
         }
-        for process in &remaining {
-            if process.core().wait_exit().await.is_killed() {
+        for (pid, process) in &remaining {
+            if process.core().wait_exit_of(*pid).await.is_killed() {
                 report.killed += 1;
             }
         }

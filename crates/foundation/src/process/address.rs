@@ -35,24 +35,29 @@ impl<M: Send + 'static> ProcessRef<M> {
 
     /// The process's pid.
     pub fn pid(&self) -> Pid {
-        self.shared.core.pid
+        self.shared.core.pid()
     }
 
-    /// `true` until the process has exited.
+    /// `true` while the address can take messages: until the process has exited for good. A
+    /// supervised process keeps its address (and the messages in its mailbox) across restarts,
+    /// so its address stays alive while its supervisor restarts it.
     pub fn is_alive(&self) -> bool {
-        !self.shared.mailbox.is_closed() && self.shared.core.exit_reason().is_none()
+        !self.shared.mailbox.is_closed()
     }
 
-    /// Why the process exited, once it has.
+    /// Why the process exited, once its current incarnation has (or once it has exited for
+    /// good).
     pub fn exit_reason(&self) -> Option<ExitReason> {
-        self.shared.core.exit_reason().cloned()
+        self.shared.core.exit_reason()
     }
 
-    /// Waits until the process has exited and returns why.
+    /// Waits until the process has exited for good and returns why: for a supervised process,
+    /// when its supervisor stops restarting it. To wait for one incarnation, use
+    /// [`Node::wait_exit`](crate::Node::wait_exit) with its pid.
     ///
     /// Cancel safe. This watches from outside the process tree: it neither links nor monitors.
     pub async fn exited(&self) -> ExitReason {
-        self.shared.core.wait_exit().await
+        self.shared.core.wait_final().await
     }
 
     /// Sends a message, waiting for room while the mailbox is full.
@@ -240,13 +245,13 @@ impl<M> Drop for ProcessRef<M> {
 
 impl<M> fmt::Debug for ProcessRef<M> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_tuple("ProcessRef").field(&self.shared.core.pid).finish()
+        f.debug_tuple("ProcessRef").field(&self.shared.core.pid()).finish()
     }
 }
 
 impl<M> PartialEq for ProcessRef<M> {
     fn eq(&self, other: &Self) -> bool {
-        self.shared.core.pid == other.shared.core.pid
+        self.shared.core.pid() == other.shared.core.pid()
     }
 }
 
@@ -254,7 +259,7 @@ impl<M> Eq for ProcessRef<M> {}
 
 impl<M> std::hash::Hash for ProcessRef<M> {
     fn hash<H: std::hash::Hasher>(&self, state: &mut H) {
-        self.shared.core.pid.hash(state);
+        self.shared.core.pid().hash(state);
     }
 }
 
@@ -274,12 +279,12 @@ impl<M: Send + 'static> WeakProcessRef<M> {
 
     /// The process's pid.
     pub fn pid(&self) -> Pid {
-        self.shared.core.pid
+        self.shared.core.pid()
     }
 
-    /// `true` until the process has exited.
+    /// `true` while the address can take messages (see [`ProcessRef::is_alive`]).
     pub fn is_alive(&self) -> bool {
-        !self.shared.mailbox.is_closed() && self.shared.core.exit_reason().is_none()
+        !self.shared.mailbox.is_closed()
     }
 }
 
@@ -291,6 +296,6 @@ impl<M> Clone for WeakProcessRef<M> {
 
 impl<M> fmt::Debug for WeakProcessRef<M> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_tuple("WeakProcessRef").field(&self.shared.core.pid).finish()
+        f.debug_tuple("WeakProcessRef").field(&self.shared.core.pid()).finish()
     }
 }

@@ -38,6 +38,7 @@ pub struct ProcessBuilder {
     name: Option<Name>,
     capacity: Option<usize>,
     trap_exit: bool,
+    held: bool,
 }
 
 impl ProcessBuilder {
@@ -48,7 +49,14 @@ impl ProcessBuilder {
             name: None,
             capacity: Some(DEFAULT_MAILBOX_CAPACITY),
             trap_exit: false,
+            held: false,
         }
+    }
+
+    /// Supervised: the mailbox is kept across restarts (see `engine::control::adoption`).
+    pub(crate) fn held(mut self) -> Self {
+        self.held = true;
+        self
     }
 
     /// Registers the process under `name` before it starts; the name is released when it exits.
@@ -83,7 +91,7 @@ impl ProcessBuilder {
     #[track_caller]
     pub fn spawn<P: Process>(self, process: P) -> Result<ProcessRef<P::Message>, SpawnError> {
         let (node, parent, opts) = self.into_parts(false, false);
-        spawn(&node, parent.as_ref(), process, opts).map(|(r, _)| r)
+        spawn(&node, parent.as_ref(), process, &opts).map(|(r, _)| r)
     }
 
     /// Spawns the process linked with the spawning process. Only from a builder made by
@@ -91,7 +99,7 @@ impl ProcessBuilder {
     #[track_caller]
     pub fn spawn_link<P: Process>(self, process: P) -> Result<ProcessRef<P::Message>, SpawnError> {
         let (node, parent, opts) = self.into_parts(true, false);
-        spawn(&node, parent.as_ref(), process, opts).map(|(r, _)| r)
+        spawn(&node, parent.as_ref(), process, &opts).map(|(r, _)| r)
     }
 
     /// Spawns the process monitored by the spawning process. Only from a builder made by
@@ -102,7 +110,7 @@ impl ProcessBuilder {
         process: P,
     ) -> Result<(ProcessRef<P::Message>, MonitorRef), SpawnError> {
         let (node, parent, opts) = self.into_parts(false, true);
-        let (r, m) = spawn(&node, parent.as_ref(), process, opts)?;
+        let (r, m) = spawn(&node, parent.as_ref(), process, &opts)?;
         Ok((r, m.expect("spawn with monitor returns its monitor reference")))
     }
 
@@ -117,6 +125,7 @@ impl ProcessBuilder {
             trap_exit: self.trap_exit,
             link,
             monitor,
+            held: self.held,
         };
         (self.node, self.parent, opts)
     }
@@ -125,7 +134,7 @@ impl ProcessBuilder {
 impl fmt::Debug for ProcessBuilder {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("ProcessBuilder")
-            .field("parent", &self.parent.as_ref().map(|p| p.core().pid))
+            .field("parent", &self.parent.as_ref().map(|p| p.core().pid()))
             .field("name", &self.name)
             .field("capacity", &self.capacity)
             .field("trap_exit", &self.trap_exit)

@@ -26,7 +26,7 @@ impl<M: Send + 'static> Context<M> {
 
     /// This process's pid.
     pub fn pid(&self) -> Pid {
-        self.shared.core.pid
+        self.shared.core.pid()
     }
 
     /// The process that spawned this one, if it was spawned from a process.
@@ -150,6 +150,6 @@ impl<M: Send + 'static> Context<M> {
 
 impl<M> fmt::Debug for Context<M> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("Context").field("pid", &self.shared.core.pid).finish_non_exhaustive()
+        f.debug_struct("Context").field("pid", &self.shared.core.pid()).finish_non_exhaustive()
     }
 }

@@ -57,6 +57,26 @@ impl SupervisorRef {
         self.request(SupervisorMsg::WhichChildren).await
     }
 
+    /// A typed address of the child `id`, or `None` if there is no such child or its message
+    /// type is not `M`. The address stays valid across the child's restarts: messages sent to
+    /// it while the child is being restarted wait in its mailbox for the next incarnation.
+    pub async fn child<M: Send + 'static>(
+        &self,
+        id: &str,
+    ) -> Result<Option<ProcessRef<M>>, SupervisorError> {
+        let id: Arc<str> = Arc::from(id);
+        let Some(process) = self.request(|r| SupervisorMsg::Child(id, r)).await? else {
+            return Ok(None);
+        };
+        let Ok(shared) = process.into_any().downcast::<crate::engine::control::Shared<M>>() else {
+            return Ok(None);
+        };
+        if shared.mailbox.is_closed() || !shared.core.try_retain() {
+            return Ok(None);
+        }
+        Ok(Some(ProcessRef::from_retained(shared)))
+    }
+
     /// Waits until the supervisor has exited and returns why.
     pub async fn exited(&self) -> ExitReason {
         self.inner.exited().await

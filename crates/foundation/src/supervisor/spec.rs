@@ -4,9 +4,9 @@ use std::fmt;
 use std::sync::Arc;
 use std::time::Duration;
 
-use crate::engine::supervision::{ChildStart, SupervisorMsg};
+use crate::engine::supervision::{ChildStart, StartArgs, StartMode, SupervisorMsg, start_child};
 use crate::error::SpawnError;
-use crate::{Context, Name, Process};
+use crate::{Context, DEFAULT_MAILBOX_CAPACITY, Name, Process};
 
 /// How a supervisor reacts when a child ends and must be restarted (OTP's restart strategy).
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
@@ -121,7 +121,7 @@ pub struct ChildSpec {
     pub(crate) restart: Restart,
     pub(crate) shutdown: Shutdown,
     pub(crate) kind: ChildKind,
-    pub(crate) name: Option<Name>,
+    pub(crate) args: StartArgs,
 }
 
 impl ChildSpec {
@@ -132,37 +132,29 @@ impl ChildSpec {
         F: Fn() -> P + Send + Sync + 'static,
     {
         let start: ChildStart =
-            Arc::new(move |ctx: &Context<SupervisorMsg>, name: Option<Name>| {
-                let builder = ctx.process();
-                let builder = match name {
-                    Some(name) => builder.name(name),
-                    None => builder,
-                };
-                builder.spawn_link(factory()).map(|r| r.into())
-            });
+            Arc::new(move |ctx, args, mode| start_child(ctx, args, mode, false, &factory));
         ChildSpec {
             id: id.into(),
             start,
             restart: Restart::Permanent,
             shutdown: Shutdown::Timeout(DEFAULT_WORKER_SHUTDOWN),
             kind: ChildKind::Worker,
-            name: None,
+            args: StartArgs { name: None, capacity: Some(DEFAULT_MAILBOX_CAPACITY) },
         }
     }
 
     /// A nested supervisor, started from `spec` at every (re)start.
     pub fn supervisor(id: impl Into<Arc<str>>, spec: SupervisorSpec) -> Self {
-        let start: ChildStart =
-            Arc::new(move |ctx: &Context<SupervisorMsg>, name: Option<Name>| {
-                crate::engine::supervision::start_linked(ctx, spec.clone(), name)
-            });
+        let start: ChildStart = Arc::new(move |ctx, args, mode| {
+            crate::engine::supervision::start_linked(ctx, spec.clone(), args, mode)
+        });
         ChildSpec {
             id: id.into(),
             start,
             restart: Restart::Permanent,
             shutdown: Shutdown::Infinity,
             kind: ChildKind::Supervisor,
-            name: None,
+            args: StartArgs { name: None, capacity: None },
         }
     }
 
@@ -182,7 +174,14 @@ impl ChildSpec {
     /// Registers every incarnation of the child under `name`, so it can be found after a
     /// restart.
     pub fn name(mut self, name: impl Into<Name>) -> Self {
-        self.name = Some(name.into());
+        self.args.name = Some(name.into());
+        self
+    }
+
+    /// Bounds the child's mailbox (default [`DEFAULT_MAILBOX_CAPACITY`] for a worker; a
+    /// supervisor's mailbox is unbounded). `0` is rejected when the child starts.
+    pub fn mailbox_capacity(mut self, capacity: usize) -> Self {
+        self.args.capacity = Some(capacity);
         self
     }
 
@@ -206,8 +205,12 @@ impl ChildSpec {
         self.kind
     }
 
-    pub(crate) fn start(&self, ctx: &Context<SupervisorMsg>) -> Result<ChildProcess, SpawnError> {
-        (self.start)(ctx, self.name.clone())
+    pub(crate) fn start(
+        &self,
+        ctx: &Context<SupervisorMsg>,
+        mode: StartMode<'_>,
+    ) -> Result<Option<ChildProcess>, SpawnError> {
+        (self.start)(ctx, &self.args, mode)
     }
 }
 
@@ -220,7 +223,8 @@ impl fmt::Debug for ChildSpec {
             .field("restart", &self.restart)
             .field("shutdown", &self.shutdown)
             .field("kind", &self.kind)
-            .field("name", &self.name)
+            .field("name", &self.args.name)
+            .field("mailbox_capacity", &self.args.capacity)
             .finish_non_exhaustive()
     }
 }
