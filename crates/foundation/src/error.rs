@@ -209,6 +209,8 @@ pub enum SpawnError {
     ParentExited(Pid),
     /// A supervised process's address was closed for good, so it cannot be restarted in it.
     AddressClosed(Pid),
+    /// The process started but its `init` failed (a supervised start waits for `init`).
+    InitFailed(ExitReason),
 }
 
 impl fmt::Display for SpawnError {
@@ -222,6 +224,7 @@ impl fmt::Display for SpawnError {
             SpawnError::ParentExited(pid) => {
                 write!(f, "cannot link or monitor from {pid}: it has exited")
             }
+            SpawnError::InitFailed(reason) => write!(f, "`init` failed: {reason}"),
             SpawnError::AddressClosed(pid) => {
                 write!(f, "cannot restart {pid}: its address was closed for good")
             }

@@ -61,6 +61,7 @@
 
 #![forbid(unsafe_code)]
 
+pub mod ecosystem;
 mod engine;
 mod error;
 mod exit;

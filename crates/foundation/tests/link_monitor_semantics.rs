@@ -103,8 +103,19 @@ impl Worker {
     }
 }
 
+thread_local! {
+    /// Workers whose `init` completed (the table tests run on a current-thread runtime).
+    static INITIALIZED: std::cell::RefCell<Vec<Pid>> = const { std::cell::RefCell::new(Vec::new()) };
+}
+
 impl Process for Worker {
     type Message = Msg;
+
+    async fn init(&mut self, ctx: &mut Context<Msg>) -> Result<(), BoxError> {
+        let pid = ctx.pid();
+        INITIALIZED.with(|i| i.borrow_mut().push(pid));
+        Ok(())
+    }
 
     async fn handle(&mut self, ctx: &mut Context<Msg>, msg: Msg) -> Result<(), BoxError> {
         match msg {
@@ -523,10 +534,12 @@ async fn run(name: &str, row: &Row) {
     }
     assert_eq!(node.process_count(), alive.len(), "{name}: processes left");
 
-    // `terminate` ran exactly once, with the exit reason, for every process that ended other
-    // than by `kill` (a death from a *propagated* `Killed` is not a kill: it runs too), and
-    // never for a live one.
+    // `terminate` ran exactly once, with the exit reason, for every process that completed
+    // `init` and ended other than by `kill` (a death from a *propagated* `Killed` is not a kill:
+    // it runs too), and never for a live one. As OTP's gen_server, a process whose `init` did
+    // not complete (an exit signal arrived first) does not run `terminate`.
     let terms = terminations.lock().unwrap().clone();
+    let initialized = INITIALIZED.with(|i| i.borrow().clone());
     for (i, expect) in row.expect.iter().enumerate() {
         let ran: Vec<&ExitReason> =
             terms.iter().filter(|(p, _)| *p == pids[i]).map(|(_, r)| r).collect();
@@ -534,6 +547,9 @@ async fn run(name: &str, row: &Row) {
             Alive => assert!(ran.is_empty(), "{name}: process {i} is alive but terminated"),
             Dead(_) if killed.contains(&i) => {
                 assert!(ran.is_empty(), "{name}: process {i} was killed yet ran terminate");
+            }
+            Dead(_) if !initialized.contains(&pids[i]) => {
+                assert!(ran.is_empty(), "{name}: process {i} never completed init yet terminated");
             }
             Dead(r) => {
                 assert_eq!(ran, [&r.reason()], "{name}: process {i}: terminate runs once");

@@ -284,6 +284,9 @@ async fn stop_ends_a_process_gracefully_running_terminate() {
     let log = Log::default();
     let plain = node.spawn(Proc::new(OnShutdown::Die, &log)).unwrap();
     let complying = node.spawn(Proc::new(OnShutdown::Comply, &log)).unwrap();
+    // `terminate` runs for processes whose `init` completed: let them start first.
+    plain.call(Msg::Ping).await.unwrap();
+    complying.call(Msg::Ping).await.unwrap();
     let start = Instant::now();
 
     assert_eq!(
@@ -326,6 +329,7 @@ async fn stop_kills_a_process_whose_terminate_overruns() {
     let mut slow = Proc::new(OnShutdown::Die, &log);
     slow.terminate_takes = Duration::from_secs(10);
     let slow = node.spawn(slow).unwrap();
+    slow.call(Msg::Ping).await.unwrap();
     let start = Instant::now();
     assert_eq!(node.stop(slow.pid(), Duration::from_secs(2)).await, Some(ExitReason::Killed));
     assert_eq!(start.elapsed(), Duration::from_secs(2));
@@ -335,6 +339,7 @@ async fn stop_kills_a_process_whose_terminate_overruns() {
     let mut slow = Proc::new(OnShutdown::Die, &log);
     slow.terminate_takes = Duration::from_secs(1);
     let slow = node.spawn(slow).unwrap();
+    slow.call(Msg::Ping).await.unwrap();
     let start = Instant::now();
     assert_eq!(
         node.stop(slow.pid(), Duration::from_secs(2)).await,

@@ -283,6 +283,11 @@ impl Core {
         Some(self.last_exit.lock().clone().unwrap_or(ExitReason::NoProc))
     }
 
+    /// Why the last incarnation that ended did, if one has.
+    pub(crate) fn last_exit(&self) -> Option<ExitReason> {
+        self.last_exit.lock().clone()
+    }
+
     /// Why the current incarnation ended, if it has (or the address's final reason).
     pub(crate) fn exit_reason(&self) -> Option<ExitReason> {
         if let Some(reason) = self.final_exit.get() {

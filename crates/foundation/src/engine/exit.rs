@@ -26,21 +26,13 @@ pub(crate) fn finish<M>(
         rel.exited = true;
         taken
     };
-    // Callers blocked on a reply learn the reason when the mailbox drops their request.
-    core.record_exit(me, reason.clone());
-    if core.hand_over() {
-        // Supervised: the mailbox and its messages wait for the next incarnation.
-        shared.mailbox.release(unreleased);
-    } else {
-        core.record_final();
-        shared.mailbox.close(unreleased);
-    }
-
     if rel.names().next().is_some() {
         let mut names = node.names.write();
         for name in rel.names() {
             if names.get(name) == Some(&me) {
                 names.remove(name);
+                // The strong count the name held (a supervised address outlives the name).
+                core.release();
             }
         }
     }
@@ -56,6 +48,16 @@ pub(crate) fn finish<M>(
         }
     }
     node.table.remove(&me.local_id());
+
+    // Callers blocked on a reply learn the reason when the mailbox drops their request.
+    core.record_exit(me, reason.clone());
+    if core.hand_over() {
+        // Supervised: the mailbox and its messages wait for the next incarnation.
+        shared.mailbox.release(unreleased);
+    } else {
+        core.record_final();
+        shared.mailbox.close(unreleased);
+    }
 
     for peer in rel.links {
         node.deliver(peer, Signal::Exit { from: me, reason: reason.clone(), link: true });

@@ -130,6 +130,11 @@ pub(crate) async fn run<P: Process>(mut process: P, mut ctx: Context<P::Message>
 
     let init = guarded!(process.init(ctx), core, &mut deferred, Mode::Running);
     let mut reason = outcome(init);
+    if let Some(ack) = ctx.init_ack.take() {
+        let _ = ack.send(reason.as_ref().map_or(Ok(()), |i| Err(i.reason.clone())));
+    }
+    // As OTP's gen_server: `terminate` runs only for a process whose `init` succeeded.
+    let initialized = reason.is_none();
     while reason.is_none() {
         if let Some(stop) = ctx.stop.take() {
             reason = ended(stop);
@@ -179,7 +184,7 @@ pub(crate) async fn run<P: Process>(mut process: P, mut ctx: Context<P::Message>
     let Interrupt { mut reason, kill } =
         reason.unwrap_or(Interrupt { reason: ExitReason::Normal, kill: false });
 
-    if !kill {
+    if initialized && !kill {
         core.set_status(ProcessStatus::Exiting);
         let why = &reason;
         let ended = guarded!(process.terminate(ctx, why), core, &mut deferred, Mode::Exiting);

@@ -9,6 +9,7 @@ use crate::engine::control::{AnyProcess, Core, Entry, Shared};
 use crate::engine::mailbox::{MAX_CAPACITY, Mailbox};
 use crate::engine::run_loop;
 use crate::error::{RegisterError, SpawnError};
+use crate::process::context::InitAck;
 use crate::{Context, MonitorRef, Name, Node, Process, ProcessRef};
 
 /// What the builder asks for.
@@ -28,6 +29,7 @@ pub(crate) fn spawn<P: Process>(
     parent: Option<&Arc<dyn AnyProcess>>,
     process: P,
     opts: &SpawnOptions,
+    init_ack: Option<InitAck>,
 ) -> Result<(ProcessRef<P::Message>, Option<MonitorRef>), SpawnError> {
     let state = &node.state;
     if state.shutting_down.load(Acquire) {
@@ -58,8 +60,28 @@ pub(crate) fn spawn<P: Process>(
         core.set_held();
     }
     let shared = Arc::new(Shared { core, mailbox: Mailbox::new(opts.capacity) });
-    let monitor = arm(node, parent_core, &shared, process, opts)?;
+    let monitor = arm(node, parent_core, &shared, process, opts, init_ack)?;
     Ok((ProcessRef::from_retained(shared), monitor))
+}
+
+/// An address with no process behind it yet: the first incarnation adopts it, as a restart
+/// would. Lets an ecosystem hand out every member's address before any member runs.
+pub(crate) fn reserve<M: Send + 'static>(
+    node: &Node,
+    capacity: Option<usize>,
+) -> Result<Arc<Shared<M>>, SpawnError> {
+    if let Some(cap) = capacity
+        && (cap == 0 || cap > MAX_CAPACITY)
+    {
+        return Err(SpawnError::InvalidConfig {
+            field: "mailbox_capacity",
+            allowed: "1 to 2^61 messages, or an unbounded mailbox",
+        });
+    }
+    let core = Core::new(node.state.next_pid(), None, false);
+    core.set_held();
+    core.hand_over();
+    Ok(Arc::new(Shared { core, mailbox: Mailbox::new(capacity) }))
 }
 
 /// Starts a new incarnation of a supervised process in its kept allocation: a new pid, the
@@ -72,6 +94,7 @@ pub(crate) fn respawn<P: Process>(
     process: P,
     name: Option<Name>,
     trap_exit: bool,
+    init_ack: Option<InitAck>,
 ) -> Result<(), SpawnError> {
     let state = &node.state;
     if state.shutting_down.load(Acquire) {
@@ -88,7 +111,7 @@ pub(crate) fn respawn<P: Process>(
     shared.core.begin_incarnation(pid, Some(parent_core.pid()), trap_exit);
     let opts =
         SpawnOptions { name, capacity: None, trap_exit, link: true, monitor: false, held: true };
-    match arm(node, Some(parent_core), shared, process, &opts) {
+    match arm(node, Some(parent_core), shared, process, &opts, init_ack) {
         Ok(_) => Ok(()),
         Err(err) => {
             // Back to waiting, so the supervisor can try again or let go.
@@ -105,6 +128,7 @@ fn arm<P: Process>(
     shared: &Arc<Shared<P::Message>>,
     process: P,
     opts: &SpawnOptions,
+    init_ack: Option<InitAck>,
 ) -> Result<Option<MonitorRef>, SpawnError> {
     let state = &node.state;
     let pid = shared.core.pid();
@@ -145,7 +169,8 @@ fn arm<P: Process>(
         }
     }
 
-    let ctx = Context::new(Arc::clone(shared), node.clone());
+    let mut ctx = Context::new(Arc::clone(shared), node.clone());
+    ctx.init_ack = init_ack;
     drop(state.runtime.spawn(run_loop::run(process, ctx)));
     Ok(monitor)
 }

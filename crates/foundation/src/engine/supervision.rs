@@ -13,9 +13,10 @@ use tokio::time::Instant;
 
 use crate::engine::control::AnyProcess;
 use crate::error::SpawnError;
+use crate::process::context::InitAck;
 use crate::supervisor::{
-    ChildInfo, ChildSpec, Restart, RestartIntensity, Shutdown, Strategy, SupervisorError,
-    SupervisorSpec,
+    ChildInfo, ChildSpec, Restart, RestartIntensity, Shutdown, ShutdownOrder, Strategy,
+    SupervisorError, SupervisorSpec,
 };
 use crate::{BoxError, Context, ExitReason, Name, Pid, Process, ProcessRef, ReplyTo};
 
@@ -33,6 +34,7 @@ pub(crate) type ChildStart = Arc<
             &Context<SupervisorMsg>,
             &StartArgs,
             StartMode<'_>,
+            InitAck,
         ) -> Result<Option<ChildProcess>, SpawnError>
         + Send
         + Sync,
@@ -53,11 +55,12 @@ pub(crate) fn start_child<P: Process>(
     mode: StartMode<'_>,
     trap_exit: bool,
     make: impl FnOnce() -> P,
+    ack: InitAck,
 ) -> Result<Option<ChildProcess>, SpawnError> {
     let (name, capacity) = (args.name.clone(), args.capacity);
     match mode {
         StartMode::Fresh => {
-            let mut builder = ctx.process().held().trap_exit(trap_exit);
+            let mut builder = ctx.process().held().trap_exit(trap_exit).init_ack(ack);
             builder = match capacity {
                 Some(capacity) => builder.mailbox_capacity(capacity),
                 None => builder.unbounded_mailbox(),
@@ -73,10 +76,44 @@ pub(crate) fn start_child<P: Process>(
                 .downcast::<crate::engine::control::Shared<P::Message>>()
                 .map_err(|_| SpawnError::AddressClosed(previous.pid()))?;
             let supervisor = Arc::clone(&ctx.shared) as Arc<dyn AnyProcess>;
-            crate::engine::spawn::respawn(ctx.node(), &supervisor, &shared, make(), name, trap_exit)
-                .map(|()| None)
+            crate::engine::spawn::respawn(
+                ctx.node(),
+                &supervisor,
+                &shared,
+                make(),
+                name,
+                trap_exit,
+                Some(ack),
+            )
+            .map(|()| None)
         }
     }
+}
+
+/// Starts `make()` in the reserved address `address`, for its first incarnation and every
+/// restart.
+pub(crate) fn start_reserved<P: Process>(
+    ctx: &Context<SupervisorMsg>,
+    args: &StartArgs,
+    mode: StartMode<'_>,
+    address: &Arc<crate::engine::control::Shared<P::Message>>,
+    make: impl FnOnce() -> P,
+    ack: InitAck,
+) -> Result<Option<ChildProcess>, SpawnError> {
+    let supervisor = Arc::clone(&ctx.shared) as Arc<dyn AnyProcess>;
+    crate::engine::spawn::respawn(
+        ctx.node(),
+        &supervisor,
+        address,
+        make(),
+        args.name.clone(),
+        false,
+        Some(ack),
+    )?;
+    Ok(match mode {
+        StartMode::Fresh => Some(ChildProcess::held(Arc::clone(address) as Arc<dyn AnyProcess>)),
+        StartMode::Adopt(_) => None,
+    })
 }
 
 /// A supervised child's address, held strongly so that the child stays alive while
@@ -86,6 +123,12 @@ pub(crate) struct ChildProcess {
 }
 
 impl ChildProcess {
+    /// Holds `process` (takes a strong count).
+    pub(crate) fn held(process: Arc<dyn AnyProcess>) -> Self {
+        process.core().retain();
+        ChildProcess { process }
+    }
+
     pub(crate) fn pid(&self) -> Pid {
         self.process.core().pid()
     }
@@ -154,6 +197,8 @@ impl Child {
 
 pub(crate) struct Supervisor {
     strategy: Strategy,
+    shutdown_order: ShutdownOrder,
+    first_stops_last: bool,
     intensity: RestartIntensity,
     specs: Vec<ChildSpec>,
     children: Vec<Child>,
@@ -166,6 +211,8 @@ impl Supervisor {
     pub(crate) fn new(spec: SupervisorSpec) -> Self {
         Supervisor {
             strategy: spec.strategy,
+            shutdown_order: spec.shutdown_order,
+            first_stops_last: spec.first_stops_last,
             intensity: spec.intensity,
             specs: spec.children,
             children: Vec::new(),
@@ -204,7 +251,7 @@ impl Supervisor {
         for spec in std::mem::take(&mut self.specs) {
             self.children.push(Child::new(spec));
             let index = self.children.len() - 1;
-            if let Err(err) = self.start(ctx, index) {
+            if let Err(err) = self.start(ctx, index).await {
                 self.stop_range(ctx, 0..index).await;
                 return Err(err);
             }
@@ -234,27 +281,38 @@ impl Supervisor {
         self.restarts.len() <= self.intensity.max_restarts() as usize
     }
 
-    fn start(
+    /// Starts child `index` and waits until its `init` has run, as OTP's `start_link`: the
+    /// next child starts only once this one is up, and an `init` that fails is a failed start.
+    async fn start(
         &mut self,
         ctx: &Context<SupervisorMsg>,
         index: usize,
     ) -> Result<Pid, SupervisorError> {
         let child = &mut self.children[index];
+        let id = child.spec.id.to_string();
         let mode = match &child.handle {
             Some(handle) => StartMode::Adopt(handle),
             None => StartMode::Fresh,
         };
-        match child.spec.start(ctx, mode) {
-            Ok(fresh) => {
-                if let Some(handle) = fresh {
-                    child.handle = Some(handle);
-                }
+        let (ack, acked) = tokio::sync::oneshot::channel();
+        match child.spec.start(ctx, mode, ack) {
+            Ok(Some(handle)) => child.handle = Some(handle),
+            Ok(None) => {}
+            Err(error) => return Err(SupervisorError::StartFailed { id, error }),
+        }
+        let pid = child.handle.as_ref().map_or(ctx.pid(), ChildProcess::pid);
+        match acked.await {
+            Ok(Ok(())) => {
                 child.running = true;
-                Ok(child.handle.as_ref().map_or(ctx.pid(), ChildProcess::pid))
+                Ok(pid)
             }
-            Err(error) => {
-                Err(SupervisorError::StartFailed { id: child.spec.id.to_string(), error })
+            Ok(Err(reason)) => {
+                Err(SupervisorError::StartFailed { id, error: SpawnError::InitFailed(reason) })
             }
+            Err(_) => Err(SupervisorError::StartFailed {
+                id,
+                error: SpawnError::InitFailed(ExitReason::Killed),
+            }),
         }
     }
 
@@ -291,7 +349,7 @@ impl Supervisor {
 
     /// Starts the children in `indices` that are not running, in order. A failure counts as a
     /// restart of that child and is retried until the intensity runs out.
-    fn restart_all(
+    async fn restart_all(
         &mut self,
         ctx: &mut Context<SupervisorMsg>,
         indices: impl Iterator<Item = usize> + Clone,
@@ -301,7 +359,7 @@ impl Supervisor {
                 continue;
             }
             loop {
-                match self.start(ctx, index) {
+                match self.start(ctx, index).await {
                     Ok(_) => {
                         self.children[index].restarts += 1;
                         break;
@@ -315,6 +373,17 @@ impl Supervisor {
             }
         }
         Ok(())
+    }
+
+    /// Temporary children stopped by a restart are not restarted: they are forgotten, as OTP
+    /// does.
+    fn forget_temporaries(&mut self, stopped: impl Fn(usize) -> bool) {
+        let mut i = 0;
+        self.children.retain(|child| {
+            let forget = stopped(i) && child.spec.restart == Restart::Temporary;
+            i += 1;
+            !forget
+        });
     }
 
     fn gave_up(&self, index: usize, last: ExitReason) -> ExitReason {
@@ -350,14 +419,18 @@ impl Supervisor {
         }
         let len = self.children.len();
         match self.strategy {
-            Strategy::OneForOne => self.restart_all(ctx, index..index + 1),
+            Strategy::OneForOne => self.restart_all(ctx, index..index + 1).await,
             Strategy::OneForAll => {
                 self.stop_range(ctx, 0..len).await;
-                self.restart_all(ctx, 0..len)
+                self.forget_temporaries(|i| i != index);
+                let len = self.children.len();
+                self.restart_all(ctx, 0..len).await
             }
             Strategy::RestForOne => {
                 self.stop_range(ctx, index + 1..len).await;
-                self.restart_all(ctx, index..len)
+                self.forget_temporaries(|i| i > index);
+                let len = self.children.len();
+                self.restart_all(ctx, index..len).await
             }
         }
     }
@@ -392,7 +465,7 @@ impl Process for Supervisor {
                 } else {
                     self.children.push(Child::new(spec));
                     let index = self.children.len() - 1;
-                    let started = self.start(ctx, index);
+                    let started = self.start(ctx, index).await;
                     if started.is_err() {
                         self.children.pop();
                     }
@@ -418,7 +491,7 @@ impl Process for Supervisor {
                     Some(index) if self.children[index].running => {
                         Err(SupervisorError::Running(id.to_string()))
                     }
-                    Some(index) => self.start(ctx, index),
+                    Some(index) => self.start(ctx, index).await,
                     None => Err(SupervisorError::NotFound(id.to_string())),
                 };
                 let _ = reply.reply(result);
@@ -469,7 +542,20 @@ impl Process for Supervisor {
 
     async fn terminate(&mut self, ctx: &mut Context<SupervisorMsg>, _reason: &ExitReason) {
         let len = self.children.len();
-        self.stop_range(ctx, 0..len).await;
+        let ctx = &*ctx;
+        if self.first_stops_last && len > 0 {
+            let (first, rest) = self.children.split_at_mut(1);
+            futures::future::join_all(rest.iter_mut().map(|child| Self::stop(ctx, child))).await;
+            Self::stop(ctx, &mut first[0]).await;
+            return;
+        }
+        match self.shutdown_order {
+            ShutdownOrder::Reverse => self.stop_range(ctx, 0..len).await,
+            ShutdownOrder::Concurrent => {
+                let stops = self.children.iter_mut().map(|child| Self::stop(ctx, child));
+                futures::future::join_all(stops).await;
+            }
+        }
     }
 }
 
@@ -479,7 +565,8 @@ pub(crate) fn start_linked(
     spec: SupervisorSpec,
     args: &StartArgs,
     mode: StartMode<'_>,
+    ack: InitAck,
 ) -> Result<Option<ChildProcess>, SpawnError> {
     let args = StartArgs { name: args.name.clone(), capacity: None };
-    start_child(ctx, &args, mode, true, || Supervisor::new(spec))
+    start_child(ctx, &args, mode, true, || Supervisor::new(spec), ack)
 }

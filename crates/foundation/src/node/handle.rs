@@ -62,11 +62,21 @@ impl Node {
         &self,
         spec: SupervisorSpec,
     ) -> Result<SupervisorRef, SupervisorError> {
+        self.start_supervisor(spec, None).await
+    }
+
+    pub(crate) async fn start_supervisor(
+        &self,
+        spec: SupervisorSpec,
+        name: Option<crate::Name>,
+    ) -> Result<SupervisorRef, SupervisorError> {
         let (ready, started) = tokio::sync::oneshot::channel();
-        let inner = self
-            .process()
-            .trap_exit(true)
-            .unbounded_mailbox()
+        let builder = self.process().trap_exit(true).unbounded_mailbox();
+        let builder = match name {
+            Some(name) => builder.name(name),
+            None => builder,
+        };
+        let inner = builder
             .spawn(Supervisor::reporting(spec, ready))
             .map_err(|error| SupervisorError::StartFailed { id: String::new(), error })?;
         match started.await {

@@ -21,8 +21,10 @@ use crate::{BoxError, Context, Down, ExitReason, Pid};
 ///    an exit signal it does not trap arrives; when it is killed; or when its mailbox is empty and
 ///    no strong [`ProcessRef`](crate::ProcessRef) (nor a registered name) is left, so nothing can
 ///    ever reach it (reason [`ExitReason::Normal`]).
-/// 4. [`terminate`](Process::terminate) runs with the reason, on every end except `kill`. Then
-///    the state is dropped, and links and monitors are told.
+/// 4. [`terminate`](Process::terminate) runs with the reason, on every end except `kill`, for a
+///    process whose `init` completed (as OTP's `gen_server`: an `init` that failed, or that an
+///    exit signal interrupted, is followed by no `terminate`). Then the state is dropped, and
+///    links and monitors are told.
 ///
 /// An exit signal that is not trapped, or a kill, interrupts a handler at its current `.await`.
 ///
@@ -84,8 +86,8 @@ pub trait Process: Send + Sized + 'static {
         async { Ok(()) }
     }
 
-    /// Runs once when the process ends, with the reason, except after `kill`. Only `kill`
-    /// interrupts it. Does nothing by default.
+    /// Runs once when the process ends, with the reason, except after `kill` or when `init`
+    /// did not complete. Only `kill` interrupts it. Does nothing by default.
     fn terminate(
         &mut self,
         ctx: &mut Context<Self::Message>,

@@ -6,6 +6,7 @@ use std::sync::Arc;
 use crate::engine::control::AnyProcess;
 use crate::engine::spawn::{SpawnOptions, spawn};
 use crate::error::SpawnError;
+use crate::process::context::InitAck;
 use crate::{MonitorRef, Name, Node, Process, ProcessRef};
 
 /// The mailbox capacity a process gets unless its builder says otherwise.
@@ -39,6 +40,7 @@ pub struct ProcessBuilder {
     capacity: Option<usize>,
     trap_exit: bool,
     held: bool,
+    init_ack: Option<InitAck>,
 }
 
 impl ProcessBuilder {
@@ -50,7 +52,14 @@ impl ProcessBuilder {
             capacity: Some(DEFAULT_MAILBOX_CAPACITY),
             trap_exit: false,
             held: false,
+            init_ack: None,
         }
+    }
+
+    /// Reports the outcome of the process's `init` to `ack` (a supervisor's synchronous start).
+    pub(crate) fn init_ack(mut self, ack: InitAck) -> Self {
+        self.init_ack = Some(ack);
+        self
     }
 
     /// Supervised: the mailbox is kept across restarts (see `engine::control::adoption`).
@@ -90,16 +99,16 @@ impl ProcessBuilder {
     /// Spawns the process.
     #[track_caller]
     pub fn spawn<P: Process>(self, process: P) -> Result<ProcessRef<P::Message>, SpawnError> {
-        let (node, parent, opts) = self.into_parts(false, false);
-        spawn(&node, parent.as_ref(), process, &opts).map(|(r, _)| r)
+        let (node, parent, opts, ack) = self.into_parts(false, false);
+        spawn(&node, parent.as_ref(), process, &opts, ack).map(|(r, _)| r)
     }
 
     /// Spawns the process linked with the spawning process. Only from a builder made by
     /// [`Context::process`](crate::Context::process); otherwise an error.
     #[track_caller]
     pub fn spawn_link<P: Process>(self, process: P) -> Result<ProcessRef<P::Message>, SpawnError> {
-        let (node, parent, opts) = self.into_parts(true, false);
-        spawn(&node, parent.as_ref(), process, &opts).map(|(r, _)| r)
+        let (node, parent, opts, ack) = self.into_parts(true, false);
+        spawn(&node, parent.as_ref(), process, &opts, ack).map(|(r, _)| r)
     }
 
     /// Spawns the process monitored by the spawning process. Only from a builder made by
@@ -109,8 +118,8 @@ impl ProcessBuilder {
         self,
         process: P,
     ) -> Result<(ProcessRef<P::Message>, MonitorRef), SpawnError> {
-        let (node, parent, opts) = self.into_parts(false, true);
-        let (r, m) = spawn(&node, parent.as_ref(), process, &opts)?;
+        let (node, parent, opts, ack) = self.into_parts(false, true);
+        let (r, m) = spawn(&node, parent.as_ref(), process, &opts, ack)?;
         Ok((r, m.expect("spawn with monitor returns its monitor reference")))
     }
 
@@ -118,7 +127,7 @@ impl ProcessBuilder {
         self,
         link: bool,
         monitor: bool,
-    ) -> (Node, Option<Arc<dyn AnyProcess>>, SpawnOptions) {
+    ) -> (Node, Option<Arc<dyn AnyProcess>>, SpawnOptions, Option<InitAck>) {
         let opts = SpawnOptions {
             name: self.name,
             capacity: self.capacity,
@@ -127,7 +136,7 @@ impl ProcessBuilder {
             monitor,
             held: self.held,
         };
-        (self.node, self.parent, opts)
+        (self.node, self.parent, opts, self.init_ack)
     }
 }
 

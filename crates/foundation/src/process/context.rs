@@ -17,11 +17,16 @@ pub struct Context<M> {
     pub(crate) shared: Arc<Shared<M>>,
     pub(crate) node: Node,
     pub(crate) stop: Option<ExitReason>,
+    /// Told how `init` went, for a spawner that waits for it (a supervisor).
+    pub(crate) init_ack: Option<InitAck>,
 }
+
+/// Where a process reports the outcome of its `init`.
+pub(crate) type InitAck = tokio::sync::oneshot::Sender<Result<(), ExitReason>>;
 
 impl<M: Send + 'static> Context<M> {
     pub(crate) fn new(shared: Arc<Shared<M>>, node: Node) -> Self {
-        Context { shared, node, stop: None }
+        Context { shared, node, stop: None, init_ack: None }
     }
 
     /// This process's pid.

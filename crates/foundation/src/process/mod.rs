@@ -41,7 +41,7 @@
 mod address;
 pub(crate) mod behaviour;
 pub(crate) mod builder;
-mod context;
+pub(crate) mod context;
 mod info;
 mod reply;
 

@@ -24,11 +24,22 @@
 //!
 //! # Start and shutdown order
 //!
-//! Children start in the order of the spec; if one fails to start, the ones already started are
-//! stopped and the supervisor fails to start. Children stop in reverse order, each per its
+//! Children start in the order of the spec, each only once the previous one's `init` has
+//! completed (as OTP's `start_link`; a nested supervisor's whole subtree starts before its next
+//! sibling). If one fails to start or its `init` fails, the ones already started are stopped and
+//! the supervisor fails to start. A child must therefore not call its own supervisor from
+//! `init`: the supervisor is waiting for that `init`. Children stop in reverse order, each per its
 //! [`Shutdown`]: a `Shutdown` exit signal, a wait, then a kill. A supervisor stops its children
 //! when it is asked to exit by its parent or its node ([`Node::shutdown`](crate::Node::shutdown)
 //! stops the oldest processes first, so a tree shuts down from the top).
+//!
+//! # Stable addresses
+//!
+//! A child keeps its address across restarts: the [`ProcessRef`](crate::ProcessRef) from
+//! [`SupervisorRef::child`] reaches every incarnation, and messages waiting in the mailbox when
+//! a child dies are handled by the next one. The address closes (and its waiting messages are
+//! dropped) when the supervisor lets the child go: a temporary child that ended, a deleted
+//! child, or a supervisor that stops or gives up.
 //!
 //! # Children are held
 //!
@@ -43,6 +54,6 @@ mod spec;
 pub use error::{ChildInfo, SupervisorError};
 pub use handle::SupervisorRef;
 pub use spec::{
-    ChildKind, ChildSpec, DEFAULT_WORKER_SHUTDOWN, Restart, RestartIntensity, Shutdown, Strategy,
-    SupervisorSpec,
+    ChildKind, ChildSpec, DEFAULT_WORKER_SHUTDOWN, Restart, RestartIntensity, Shutdown,
+    ShutdownOrder, Strategy, SupervisorSpec,
 };

@@ -131,8 +131,9 @@ impl ChildSpec {
         P: Process,
         F: Fn() -> P + Send + Sync + 'static,
     {
-        let start: ChildStart =
-            Arc::new(move |ctx, args, mode| start_child(ctx, args, mode, false, &factory));
+        let start: ChildStart = Arc::new(move |ctx, args, mode, ack| {
+            start_child(ctx, args, mode, false, &factory, ack)
+        });
         ChildSpec {
             id: id.into(),
             start,
@@ -143,10 +144,33 @@ impl ChildSpec {
         }
     }
 
+    /// A worker that lives in an address made beforehand (an ecosystem's members).
+    pub(crate) fn worker_in<P, F>(
+        id: impl Into<Arc<str>>,
+        address: Arc<crate::engine::control::Shared<P::Message>>,
+        factory: F,
+    ) -> Self
+    where
+        P: Process,
+        F: Fn() -> P + Send + Sync + 'static,
+    {
+        let start: ChildStart = Arc::new(move |ctx, args, mode, ack| {
+            crate::engine::supervision::start_reserved(ctx, args, mode, &address, &factory, ack)
+        });
+        ChildSpec {
+            id: id.into(),
+            start,
+            restart: Restart::Permanent,
+            shutdown: Shutdown::Timeout(DEFAULT_WORKER_SHUTDOWN),
+            kind: ChildKind::Worker,
+            args: StartArgs { name: None, capacity: None },
+        }
+    }
+
     /// A nested supervisor, started from `spec` at every (re)start.
     pub fn supervisor(id: impl Into<Arc<str>>, spec: SupervisorSpec) -> Self {
-        let start: ChildStart = Arc::new(move |ctx, args, mode| {
-            crate::engine::supervision::start_linked(ctx, spec.clone(), args, mode)
+        let start: ChildStart = Arc::new(move |ctx, args, mode, ack| {
+            crate::engine::supervision::start_linked(ctx, spec.clone(), args, mode, ack)
         });
         ChildSpec {
             id: id.into(),
@@ -209,8 +233,9 @@ impl ChildSpec {
         &self,
         ctx: &Context<SupervisorMsg>,
         mode: StartMode<'_>,
+        ack: crate::process::context::InitAck,
     ) -> Result<Option<ChildProcess>, SpawnError> {
-        (self.start)(ctx, &self.args, mode)
+        (self.start)(ctx, &self.args, mode, ack)
     }
 }
 
@@ -229,6 +254,20 @@ impl fmt::Debug for ChildSpec {
     }
 }
 
+/// In which order a supervisor stops its children when it shuts down.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum ShutdownOrder {
+    /// One after another, last started first, each within its own [`Shutdown`]. The default,
+    /// as OTP's supervisors.
+    #[default]
+    Reverse,
+    /// All at once, each within its own [`Shutdown`], as OTP's `simple_one_for_one`
+    /// supervisors: for large pools of interchangeable workers, where stopping one by one would
+    /// take as long as all their timeouts added up.
+    Concurrent,
+}
+
 /// A supervisor's configuration: strategy, restart intensity, and children in start order.
 #[derive(Clone, Debug, Default)]
 #[non_exhaustive]
@@ -239,6 +278,11 @@ pub struct SupervisorSpec {
     pub intensity: RestartIntensity,
     /// The children, started in this order and stopped in reverse.
     pub children: Vec<ChildSpec>,
+    /// How the children are stopped when the supervisor shuts down.
+    pub shutdown_order: ShutdownOrder,
+    /// An ecosystem's order: every child but the first at once, then the first (the
+    /// coordinator outlives its workers).
+    pub(crate) first_stops_last: bool,
 }
 
 impl SupervisorSpec {
@@ -256,6 +300,12 @@ impl SupervisorSpec {
     /// Sets the restart intensity.
     pub fn intensity(mut self, intensity: RestartIntensity) -> Self {
         self.intensity = intensity;
+        self
+    }
+
+    /// Sets the shutdown order.
+    pub fn shutdown_order(mut self, order: ShutdownOrder) -> Self {
+        self.shutdown_order = order;
         self
     }
 

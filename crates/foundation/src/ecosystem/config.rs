@@ -1,0 +1,193 @@
+//! An ecosystem's settings: plain data, validated, and readable from TOML or JSON.
+
+use std::fmt;
+use std::time::Duration;
+
+use serde::{Deserialize, Serialize};
+
+use crate::supervisor::RestartIntensity;
+
+/// How the members of an ecosystem address each other.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+#[non_exhaustive]
+pub enum Topology {
+    /// The coordinator routes: workers know the coordinator, the coordinator knows every
+    /// worker, workers do not know each other. The default.
+    #[default]
+    Tree,
+    /// Every member can address every other: [`Members::peers`](super::Members::peers).
+    Mesh,
+    /// Each worker knows its successor: [`Members::next`](super::Members::next); the ring
+    /// closes over members that are gone for good.
+    Ring,
+}
+
+/// What happens when a member dies.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+#[non_exhaustive]
+pub enum FaultTolerance {
+    /// Nothing is restarted: a dead member stays dead (and `health` says so).
+    Standard,
+    /// A dead coordinator is restarted with its last snapshot; a dead worker is replaced. Both
+    /// keep their addresses and the messages waiting for them. The default.
+    #[default]
+    SelfHealing,
+}
+
+/// Settings of an ecosystem, without its code (the process factories are given to
+/// [`EcosystemSpec`](super::EcosystemSpec)).
+///
+/// Deserializes from TOML or JSON, with durations written as `"5s"` or `"250ms"`:
+///
+/// ```
+/// # use foundation::ecosystem::{EcosystemConfig, Topology};
+/// let config: EcosystemConfig = serde_json::from_str(
+///     r#"{ "name": "orders", "workers": 8, "topology": "ring", "shutdown_timeout": "2s" }"#,
+/// ).unwrap();
+/// assert_eq!(config.topology, Topology::Ring);
+/// config.validate().unwrap();
+/// ```
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+#[non_exhaustive]
+pub struct EcosystemConfig {
+    /// The ecosystem's name, unique on its node. Required: not empty.
+    pub name: String,
+    /// How many workers start with it: 1 or more.
+    pub workers: usize,
+    /// How members address each other.
+    pub topology: Topology,
+    /// Whether dead members are restarted.
+    pub fault_tolerance: FaultTolerance,
+    /// Restarts allowed per period before the ecosystem gives up (default 1 in 5 s, OTP's).
+    pub max_restarts: u32,
+    /// The restart window (default 5 s).
+    #[serde(with = "humantime_serde")]
+    pub restart_period: Duration,
+    /// How long each member gets to stop on shutdown before it is killed (default 5 s).
+    #[serde(with = "humantime_serde")]
+    pub shutdown_timeout: Duration,
+    /// The bound of every member's mailbox (default 1,024).
+    pub mailbox_capacity: usize,
+}
+
+impl Default for EcosystemConfig {
+    fn default() -> Self {
+        let intensity = RestartIntensity::default();
+        EcosystemConfig {
+            name: String::new(),
+            workers: 1,
+            topology: Topology::default(),
+            fault_tolerance: FaultTolerance::default(),
+            max_restarts: intensity.max_restarts(),
+            restart_period: intensity.period(),
+            shutdown_timeout: crate::supervisor::DEFAULT_WORKER_SHUTDOWN,
+            mailbox_capacity: crate::DEFAULT_MAILBOX_CAPACITY,
+        }
+    }
+}
+
+/// The most workers an ecosystem may have.
+pub const MAX_WORKERS: usize = 1 << 24;
+
+impl EcosystemConfig {
+    /// Defaults with a name.
+    pub fn new(name: impl Into<String>) -> Self {
+        EcosystemConfig { name: name.into(), ..EcosystemConfig::default() }
+    }
+
+    /// Sets the worker count.
+    pub fn workers(mut self, count: usize) -> Self {
+        self.workers = count;
+        self
+    }
+
+    /// Sets the topology.
+    pub fn topology(mut self, topology: Topology) -> Self {
+        self.topology = topology;
+        self
+    }
+
+    /// Sets the fault tolerance.
+    pub fn fault_tolerance(mut self, fault_tolerance: FaultTolerance) -> Self {
+        self.fault_tolerance = fault_tolerance;
+        self
+    }
+
+    /// Sets the restart intensity.
+    pub fn restart_intensity(mut self, intensity: RestartIntensity) -> Self {
+        self.max_restarts = intensity.max_restarts();
+        self.restart_period = intensity.period();
+        self
+    }
+
+    /// Sets the per-member shutdown timeout.
+    pub fn shutdown_timeout(mut self, timeout: Duration) -> Self {
+        self.shutdown_timeout = timeout;
+        self
+    }
+
+    /// Sets the members' mailbox capacity.
+    pub fn mailbox_capacity(mut self, capacity: usize) -> Self {
+        self.mailbox_capacity = capacity;
+        self
+    }
+
+    /// The restart intensity.
+    pub fn intensity(&self) -> RestartIntensity {
+        RestartIntensity::new(self.max_restarts, self.restart_period)
+    }
+
+    /// Checks every field; the error names the first one out of range and what it allows.
+    pub fn validate(&self) -> Result<(), ConfigError> {
+        let bad = |field, allowed| Err(ConfigError { field, allowed });
+        if self.name.trim().is_empty() {
+            return bad("name", "a non-empty name, unique on the node");
+        }
+        if self.workers == 0 || self.workers > MAX_WORKERS {
+            return bad("workers", "1 to 16,777,216");
+        }
+        if self.restart_period.is_zero() {
+            return bad("restart_period", "a duration above zero");
+        }
+        if self.mailbox_capacity == 0
+            || self.mailbox_capacity > crate::engine::mailbox::MAX_CAPACITY
+        {
+            return bad("mailbox_capacity", "1 to 2^61 messages");
+        }
+        Ok(())
+    }
+}
+
+/// A setting is out of range.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ConfigError {
+    field: &'static str,
+    allowed: &'static str,
+}
+
+impl ConfigError {
+    pub(crate) fn new(field: &'static str, allowed: &'static str) -> Self {
+        ConfigError { field, allowed }
+    }
+
+    /// The field that is out of range.
+    pub fn field(&self) -> &'static str {
+        self.field
+    }
+
+    /// What the field allows.
+    pub fn allowed(&self) -> &'static str {
+        self.allowed
+    }
+}
+
+impl fmt::Display for ConfigError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "invalid `{}`: allowed values are {}", self.field, self.allowed)
+    }
+}
+
+impl std::error::Error for ConfigError {}

@@ -1,0 +1,146 @@
+//! Who is in an ecosystem, and whom each member may address under its topology.
+
+use std::fmt;
+use std::sync::Arc;
+
+use parking_lot::RwLock;
+
+use crate::ProcessRef;
+use crate::ecosystem::Topology;
+
+/// The members of an ecosystem: the coordinator's and the workers' addresses, by topology.
+///
+/// Every address here is stable: it stays valid while its member is restarted (messages sent
+/// meanwhile wait for the next incarnation), and closes only when the member is gone for good.
+/// Cloning is cheap; every member's factory gets one.
+pub struct Members<CM, WM> {
+    inner: Arc<Inner<CM, WM>>,
+}
+
+struct Inner<CM, WM> {
+    topology: Topology,
+    coordinator: ProcessRef<CM>,
+    /// Workers by index; `None` where a worker was removed.
+    workers: RwLock<Vec<Option<ProcessRef<WM>>>>,
+}
+
+impl<CM: Send + 'static, WM: Send + 'static> Members<CM, WM> {
+    pub(crate) fn new(topology: Topology, coordinator: ProcessRef<CM>) -> Self {
+        Members {
+            inner: Arc::new(Inner { topology, coordinator, workers: RwLock::new(Vec::new()) }),
+        }
+    }
+
+    pub(crate) fn push_worker(&self, worker: ProcessRef<WM>) -> usize {
+        let mut workers = self.inner.workers.write();
+        workers.push(Some(worker));
+        workers.len() - 1
+    }
+
+    pub(crate) fn remove_worker(&self, index: usize) -> Option<ProcessRef<WM>> {
+        self.inner.workers.write().get_mut(index).and_then(Option::take)
+    }
+
+    /// The ecosystem's topology.
+    pub fn topology(&self) -> Topology {
+        self.inner.topology
+    }
+
+    /// The coordinator's address.
+    pub fn coordinator(&self) -> ProcessRef<CM> {
+        self.inner.coordinator.clone()
+    }
+
+    /// Every worker's address, in index order (removed workers left out).
+    pub fn workers(&self) -> Vec<ProcessRef<WM>> {
+        self.inner.workers.read().iter().flatten().cloned().collect()
+    }
+
+    /// The worker with this index, unless it was removed.
+    pub fn worker(&self, index: usize) -> Option<ProcessRef<WM>> {
+        self.inner.workers.read().get(index).cloned().flatten()
+    }
+
+    /// The indices of the workers, in order (removed workers left out).
+    pub fn worker_indices(&self) -> Vec<usize> {
+        let workers = self.inner.workers.read();
+        (0..workers.len()).filter(|&i| workers[i].is_some()).collect()
+    }
+
+    /// How many workers there are (not counting removed ones).
+    pub fn worker_count(&self) -> usize {
+        self.inner.workers.read().iter().flatten().count()
+    }
+
+    /// In a mesh: every other worker whose address is open, for worker `index`. Other
+    /// topologies have no peer addressing, so this is an error there.
+    pub fn peers(&self, index: usize) -> Result<Vec<ProcessRef<WM>>, TopologyError> {
+        self.expect(Topology::Mesh, "peers")?;
+        let workers = self.inner.workers.read();
+        Ok(workers
+            .iter()
+            .enumerate()
+            .filter(|(i, w)| *i != index && w.as_ref().is_some_and(ProcessRef::is_alive))
+            .filter_map(|(_, w)| w.clone())
+            .collect())
+    }
+
+    /// In a ring: the successor of worker `index`: the next worker, cyclically, whose address
+    /// is open, skipping workers gone for good (so the ring closes over a gap). A worker being
+    /// restarted keeps its place: what is sent to it waits for its next incarnation. `None`
+    /// when no other worker is left. Other topologies have no ring, so this is an error there.
+    pub fn next(&self, index: usize) -> Result<Option<ProcessRef<WM>>, TopologyError> {
+        self.expect(Topology::Ring, "next")?;
+        let workers = self.inner.workers.read();
+        let n = workers.len();
+        Ok((1..n)
+            .map(|step| (index + step) % n)
+            .filter_map(|i| workers[i].as_ref())
+            .find(|w| w.is_alive())
+            .cloned())
+    }
+
+    fn expect(&self, topology: Topology, call: &'static str) -> Result<(), TopologyError> {
+        if self.inner.topology == topology {
+            Ok(())
+        } else {
+            Err(TopologyError { call, needs: topology, actual: self.inner.topology })
+        }
+    }
+}
+
+impl<CM, WM> Clone for Members<CM, WM> {
+    fn clone(&self) -> Self {
+        Members { inner: Arc::clone(&self.inner) }
+    }
+}
+
+impl<CM, WM> fmt::Debug for Members<CM, WM> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Members")
+            .field("topology", &self.inner.topology)
+            .field("coordinator", &self.inner.coordinator)
+            .field("workers", &self.inner.workers.read().len())
+            .finish()
+    }
+}
+
+/// A topology-specific call was made in another topology.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct TopologyError {
+    call: &'static str,
+    needs: Topology,
+    actual: Topology,
+}
+
+impl fmt::Display for TopologyError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "`{}` needs the {:?} topology; this ecosystem's `topology` is {:?}",
+            self.call, self.needs, self.actual
+        )
+    }
+}
+
+impl std::error::Error for TopologyError {}

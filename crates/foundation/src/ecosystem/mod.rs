@@ -1,0 +1,66 @@
+//! Ecosystems: a coordinator and its workers, supervised, self-healing and observable (the
+//! spec's `Foundation.BEAM.Processes`).
+//!
+//! [`Node::spawn_ecosystem`](crate::Node::spawn_ecosystem) starts one from an
+//! [`EcosystemSpec`]: its settings ([`EcosystemConfig`], readable from TOML or JSON) and the
+//! factories of its coordinator and workers. The returned [`Ecosystem`] gives the members'
+//! addresses, [`info`](Ecosystem::info), [`health`](Ecosystem::health), growth and shrinking,
+//! and [`shutdown`](Ecosystem::shutdown).
+//!
+//! # Stable addresses
+//!
+//! Every member's address is made before the member runs and outlives its incarnations: when
+//! a member dies and is restarted, the same [`ProcessRef`](crate::ProcessRef) reaches the new
+//! incarnation, and the messages that were waiting in its mailbox are handled by it. What can be
+//! lost in a crash is exactly the message being handled when it crashed (and whatever the
+//! member did not save). Nobody has to tell the workers about a new coordinator.
+//!
+//! # Self-healing
+//!
+//! With [`FaultTolerance::SelfHealing`] (the default) the coordinator and the workers are
+//! permanent children of the ecosystem's supervisor (one-for-one). A restarted coordinator's
+//! factory gets the last state the coordinator saved in its [`SnapshotStore`]. Restarts count
+//! against the restart intensity (default 1 in 5 s, as OTP); beyond it the ecosystem gives up:
+//! every member stops, every address closes, and [`health`](Ecosystem::health) is critical.
+//! With [`FaultTolerance::Standard`] nothing restarts: a dead member is reported dead.
+//!
+//! # Topologies
+//!
+//! - [`Topology::Tree`]: the coordinator knows every worker and routes; workers address the
+//!   coordinator only.
+//! - [`Topology::Mesh`]: every worker can address every other ([`Members::peers`]).
+//! - [`Topology::Ring`]: each worker knows its successor ([`Members::next`]); a worker gone for
+//!   good is skipped, so the ring closes over the gap, and a worker being restarted keeps its
+//!   place, so a token sent to it waits for its next incarnation.
+//!
+//! # Health
+//!
+//! [`Ecosystem::health`] is `Critical` when the supervisor is gone, the coordinator is dead for
+//! good, or no worker is alive or restarting; `Degraded` when the coordinator or a worker is
+//! restarting or dead, or a member's mailbox is full; `Healthy` otherwise.
+//!
+//! # Shutdown
+//!
+//! [`Ecosystem::shutdown`] stops the workers all at once, then the coordinator, each within
+//! the configured timeout (then killed), then the supervisor, and returns when every process of
+//! the ecosystem is gone. It is idempotent.
+
+mod config;
+mod error;
+mod handle;
+mod info;
+mod members;
+mod snapshot;
+mod spawn;
+mod spec;
+
+pub use config::{ConfigError, EcosystemConfig, FaultTolerance, MAX_WORKERS, Topology};
+pub use error::EcosystemError;
+pub use handle::Ecosystem;
+pub use info::{
+    CoordinatorHealth, EcosystemInfo, Health, HealthStatus, MemberInfo, MemberState,
+    MemoryPressure, Role, WorkerCounts,
+};
+pub use members::{Members, TopologyError};
+pub use snapshot::SnapshotStore;
+pub use spec::{CoordinatorStart, EcosystemSpec, WorkerStart};

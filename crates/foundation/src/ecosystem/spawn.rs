@@ -1,0 +1,123 @@
+//! `Node::spawn_ecosystem`: members' addresses first, then one supervisor over them all.
+
+use std::sync::Arc;
+use std::sync::atomic::AtomicU64;
+use std::sync::atomic::Ordering::Relaxed;
+
+use crate::ecosystem::handle::WorkerSpecMaker;
+use crate::ecosystem::{
+    ConfigError, CoordinatorStart, Ecosystem, EcosystemError, EcosystemSpec, FaultTolerance,
+    Members, SnapshotStore, WorkerStart,
+};
+use crate::engine::spawn::reserve;
+use crate::error::RegisterError;
+use crate::supervisor::{ChildSpec, Restart, Shutdown, SupervisorError, SupervisorSpec};
+use crate::{Name, Node, Process, ProcessRef};
+
+/// The registry namespace of ecosystems' supervisors.
+pub(crate) const NAMESPACE: &str = "foundation.ecosystem";
+
+impl Node {
+    /// Starts an ecosystem: a coordinator and its workers under one supervisor, and returns
+    /// once every member has started.
+    ///
+    /// Every member's address is made before any member runs, so the [`Members`] a factory
+    /// gets are complete from the first `init`. Members start in order (coordinator, then
+    /// workers by index) and stop workers-first on shutdown. With
+    /// [`FaultTolerance::SelfHealing`] a dead member is restarted in its address: callers
+    /// never hold a stale address, and messages waiting for it are kept.
+    pub async fn spawn_ecosystem<C: Process, W: Process>(
+        &self,
+        spec: EcosystemSpec<C, W>,
+    ) -> Result<Ecosystem<C::Message, W::Message>, EcosystemError> {
+        let EcosystemSpec { config, coordinator, worker } = spec;
+        config.validate()?;
+        let make_coordinator = coordinator.ok_or_else(|| {
+            ConfigError::new("coordinator", "a factory, given with EcosystemSpec::coordinator")
+        })?;
+        let make_worker = worker.ok_or_else(|| {
+            ConfigError::new("worker", "a factory, given with EcosystemSpec::worker")
+        })?;
+        let name = Name::scoped(NAMESPACE, config.name.as_str());
+        if let Some(holder) = self.registry().whereis(name.clone()) {
+            return Err(EcosystemError::DuplicateName { name: config.name.clone(), holder });
+        }
+
+        let capacity = Some(config.mailbox_capacity);
+        let restart = match config.fault_tolerance {
+            FaultTolerance::SelfHealing => Restart::Permanent,
+            _ => Restart::Temporary,
+        };
+        let shutdown = Shutdown::Timeout(config.shutdown_timeout);
+
+        let coordinator_address = reserve::<C::Message>(self, capacity)?;
+        let members = Members::new(
+            config.topology,
+            ProcessRef::from_retained(Arc::clone(&coordinator_address)),
+        );
+        let coordinator_incarnations = Arc::new(AtomicU64::new(0));
+        let coordinator_spec = {
+            let members = members.clone();
+            let snapshots = SnapshotStore::default();
+            let incarnations = Arc::clone(&coordinator_incarnations);
+            ChildSpec::worker_in("coordinator", coordinator_address, move || {
+                make_coordinator(&CoordinatorStart {
+                    members: members.clone(),
+                    snapshots: snapshots.clone(),
+                    incarnation: incarnations.fetch_add(1, Relaxed),
+                })
+            })
+            .restart(restart)
+            .shutdown(shutdown)
+        };
+
+        let worker_spec: WorkerSpecMaker<W::Message> = {
+            let members = members.clone();
+            Arc::new(move |index, address, incarnations| {
+                let members = members.clone();
+                let make_worker = Arc::clone(&make_worker);
+                ChildSpec::worker_in(format!("worker-{index}"), address, move || {
+                    make_worker(&WorkerStart {
+                        index,
+                        members: members.clone(),
+                        incarnation: incarnations.fetch_add(1, Relaxed),
+                    })
+                })
+                .restart(restart)
+                .shutdown(shutdown)
+            })
+        };
+
+        let mut supervisor_spec =
+            SupervisorSpec::new().intensity(config.intensity()).child(coordinator_spec);
+        supervisor_spec.first_stops_last = true;
+        let mut worker_incarnations = Vec::with_capacity(config.workers);
+        for _ in 0..config.workers {
+            let address = reserve::<W::Message>(self, capacity)?;
+            let index = members.push_worker(ProcessRef::from_retained(Arc::clone(&address)));
+            let incarnations = Arc::new(AtomicU64::new(0));
+            worker_incarnations.push(Arc::clone(&incarnations));
+            supervisor_spec = supervisor_spec.child(worker_spec(index, address, incarnations));
+        }
+
+        let supervisor = match self.start_supervisor(supervisor_spec, Some(name)).await {
+            Ok(supervisor) => supervisor,
+            Err(SupervisorError::StartFailed {
+                error: crate::SpawnError::Name(RegisterError::Taken { holder, .. }),
+                ..
+            }) => {
+                return Err(EcosystemError::DuplicateName { name: config.name.clone(), holder });
+            }
+            Err(err) => return Err(err.into()),
+        };
+        Ok(Ecosystem::new(
+            self.clone(),
+            config,
+            members,
+            supervisor,
+            worker_spec,
+            coordinator_incarnations,
+            worker_incarnations,
+        ))
+    }
+}

@@ -1,0 +1,189 @@
+//! Ecosystems: spawn, info, health, self-healing with snapshots, shutdown (the spec's tests).
+
+use std::time::Duration;
+
+use foundation::ecosystem::{
+    CoordinatorHealth, EcosystemConfig, EcosystemSpec, FaultTolerance, HealthStatus, MemberState,
+    SnapshotStore, Topology,
+};
+use foundation::{BoxError, Context, Node, Process, ProcessRef, ReplyTo};
+
+enum CoordMsg {
+    Add(u64),
+    Total(ReplyTo<u64>),
+    Crash,
+    FromWorker(usize),
+}
+
+struct Coordinator {
+    total: u64,
+    snapshots: SnapshotStore,
+}
+
+impl Process for Coordinator {
+    type Message = CoordMsg;
+
+    async fn handle(
+        &mut self,
+        _ctx: &mut Context<CoordMsg>,
+        msg: CoordMsg,
+    ) -> Result<(), BoxError> {
+        match msg {
+            CoordMsg::Add(n) => {
+                self.total += n;
+                self.snapshots.save(self.total);
+            }
+            CoordMsg::Total(reply) => {
+                let _ = reply.reply(self.total);
+            }
+            CoordMsg::Crash => panic!("coordinator crash"),
+            CoordMsg::FromWorker(i) => self.total += 1000 * (i as u64 + 1),
+        }
+        Ok(())
+    }
+}
+
+enum WorkerMsg {
+    /// Tells the coordinator, then answers: once answered, the report is in the coordinator's
+    /// mailbox.
+    Report(ReplyTo<()>),
+    Crash,
+}
+
+struct Worker {
+    index: usize,
+    coordinator: ProcessRef<CoordMsg>,
+}
+
+impl Process for Worker {
+    type Message = WorkerMsg;
+
+    async fn handle(
+        &mut self,
+        _ctx: &mut Context<WorkerMsg>,
+        msg: WorkerMsg,
+    ) -> Result<(), BoxError> {
+        match msg {
+            WorkerMsg::Report(done) => {
+                self.coordinator.send(CoordMsg::FromWorker(self.index)).await?;
+                let _ = done.reply(());
+            }
+            WorkerMsg::Crash => panic!("worker crash"),
+        }
+        Ok(())
+    }
+}
+
+fn spec(config: EcosystemConfig) -> EcosystemSpec<Coordinator, Worker> {
+    EcosystemSpec::new(config)
+        .coordinator(|start| Coordinator {
+            total: start.recovered::<u64>().unwrap_or(0),
+            snapshots: start.snapshots(),
+        })
+        .worker(|start| Worker { index: start.index(), coordinator: start.members().coordinator() })
+}
+
+#[tokio::test(start_paused = true)]
+async fn five_workers_make_six_live_processes_and_info_agrees() {
+    let node = Node::new().unwrap();
+    let eco = node.spawn_ecosystem(spec(EcosystemConfig::new("five").workers(5))).await.unwrap();
+    let info = eco.info();
+    assert_eq!(info.workers.len(), 5);
+    assert_eq!(info.total_processes, 7, "coordinator, five workers and the supervisor");
+    assert_eq!(info.coordinator.state, MemberState::Alive);
+    assert_eq!(info.coordinator.pid, Some(eco.coordinator().pid()));
+    for (i, w) in info.workers.iter().enumerate() {
+        assert_eq!(w.pid, Some(eco.workers()[i].pid()));
+        assert_eq!(w.memory, None);
+    }
+    assert_eq!(eco.health().status, HealthStatus::Healthy);
+    eco.shutdown().await;
+    assert_eq!(node.process_count(), 0);
+}
+
+#[tokio::test(start_paused = true)]
+async fn coordinator_restarts_with_its_snapshot_and_workers_reach_it_unchanged() {
+    let node = Node::new().unwrap();
+    let config = EcosystemConfig::new("heal").workers(3);
+    let eco = node.spawn_ecosystem(spec(config)).await.unwrap();
+    let coordinator = eco.coordinator();
+    let first = coordinator.pid();
+    coordinator.send(CoordMsg::Add(42)).await.unwrap();
+    coordinator.send(CoordMsg::Crash).await.unwrap();
+    // Queued behind the crash: handled by the next incarnation.
+    coordinator.send(CoordMsg::Add(1)).await.unwrap();
+    eco.workers()[1].call(WorkerMsg::Report).await.unwrap();
+    assert_eq!(coordinator.call(CoordMsg::Total).await.unwrap(), 42 + 1 + 2000);
+    assert_ne!(coordinator.pid(), first);
+    let info = eco.info();
+    assert_eq!(info.coordinator.restarts, 1);
+    assert!(info.coordinator.last_exit.as_ref().unwrap().is_panic());
+    assert_eq!(eco.health().coordinator, CoordinatorHealth::Alive);
+    eco.shutdown().await;
+    eco.shutdown().await; // idempotent
+    assert_eq!(node.process_count(), 0);
+}
+
+#[tokio::test(start_paused = true)]
+async fn standard_fault_tolerance_leaves_dead_workers_dead_and_says_so() {
+    let node = Node::new().unwrap();
+    let config = EcosystemConfig::new("plain").workers(5).fault_tolerance(FaultTolerance::Standard);
+    let eco = node.spawn_ecosystem(spec(config)).await.unwrap();
+    let workers = eco.workers();
+    workers[0].send(WorkerMsg::Crash).await.unwrap();
+    workers[3].send(WorkerMsg::Crash).await.unwrap();
+    workers[0].exited().await;
+    workers[3].exited().await;
+    let health = eco.health();
+    assert_eq!((health.workers.alive, health.workers.dead, health.workers.total), (3, 2, 5));
+    assert_eq!(health.status, HealthStatus::Degraded);
+    assert!(!health.self_healing);
+    assert_eq!(eco.coordinator().call(CoordMsg::Total).await.unwrap(), 0);
+    eco.shutdown().await;
+    assert_eq!(node.process_count(), 0);
+}
+
+#[tokio::test(start_paused = true)]
+async fn killed_workers_are_replaced_under_self_healing() {
+    let node = Node::new().unwrap();
+    let config = EcosystemConfig::new("replace").workers(5).restart_intensity(
+        foundation::supervisor::RestartIntensity::new(5, Duration::from_secs(5)),
+    );
+    let eco = node.spawn_ecosystem(spec(config)).await.unwrap();
+    let workers = eco.workers();
+    let before: Vec<_> = workers.iter().map(ProcessRef::pid).collect();
+    node.kill(before[1]);
+    node.kill(before[2]);
+    // The replacements answer through the same addresses.
+    workers[1].call(WorkerMsg::Report).await.unwrap();
+    workers[2].call(WorkerMsg::Report).await.unwrap();
+    assert_eq!(eco.coordinator().call(CoordMsg::Total).await.unwrap(), 2000 + 3000);
+    let info = eco.info();
+    assert!(info.workers.iter().all(|w| w.state == MemberState::Alive));
+    assert_eq!(info.workers[1].restarts, 1);
+    assert_ne!(info.workers[1].pid, Some(before[1]));
+    eco.shutdown().await;
+}
+
+#[tokio::test]
+async fn bad_configs_are_typed_errors_naming_the_field() {
+    let node = Node::new().unwrap();
+    let err =
+        node.spawn_ecosystem(spec(EcosystemConfig::new("zero").workers(0))).await.unwrap_err();
+    assert!(err.to_string().contains("`workers`"), "{err}");
+    let err = node.spawn_ecosystem(spec(EcosystemConfig::new(""))).await.unwrap_err();
+    assert!(err.to_string().contains("`name`"), "{err}");
+    let missing: EcosystemSpec<Coordinator, Worker> = EcosystemSpec::new(EcosystemConfig::new("x"));
+    let err = node.spawn_ecosystem(missing).await.unwrap_err();
+    assert!(err.to_string().contains("`coordinator`"), "{err}");
+    let eco = node.spawn_ecosystem(spec(EcosystemConfig::new("twice"))).await.unwrap();
+    let err = node.spawn_ecosystem(spec(EcosystemConfig::new("twice"))).await.unwrap_err();
+    assert!(err.to_string().contains("already runs"), "{err}");
+    let bad: Result<EcosystemConfig, _> = toml::from_str("name = \"t\"\ntopology = \"star\"\n");
+    assert!(bad.unwrap_err().to_string().contains("star"));
+    let good: EcosystemConfig =
+        toml::from_str("name = \"t\"\nworkers = 3\ntopology = \"mesh\"\nrestart_period = \"2s\"\n")
+            .unwrap();
+    assert_eq!((good.workers, good.topology), (3, Topology::Mesh));
+    eco.shutdown().await;
+}
