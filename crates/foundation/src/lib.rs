@@ -70,6 +70,7 @@ mod pid;
 pub mod process;
 pub mod registry;
 pub mod supervisor;
+pub mod telemetry;
 mod time;
 pub mod timer;
 

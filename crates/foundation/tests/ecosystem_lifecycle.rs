@@ -187,3 +187,42 @@ async fn bad_configs_are_typed_errors_naming_the_field() {
     assert_eq!((good.workers, good.topology), (3, Topology::Mesh));
     eco.shutdown().await;
 }
+
+#[tokio::test(start_paused = true)]
+async fn telemetry_reports_start_restarts_sampled_messages_and_stop_in_order() {
+    use foundation::telemetry::{Event, Recorder};
+    let node = Node::new().unwrap();
+    let recorder = Recorder::default();
+    let id = node.telemetry().attach(recorder.clone());
+    let config =
+        EcosystemConfig::new("observed").workers(2).message_sample_every(2).restart_intensity(
+            foundation::supervisor::RestartIntensity::new(5, Duration::from_secs(5)),
+        );
+    let eco = node.spawn_ecosystem(spec(config)).await.unwrap();
+    let coordinator = eco.coordinator();
+    coordinator.send(CoordMsg::Add(1)).await.unwrap();
+    coordinator.send(CoordMsg::Crash).await.unwrap();
+    assert_eq!(coordinator.call(CoordMsg::Total).await.unwrap(), 1);
+    eco.workers()[0].send(WorkerMsg::Crash).await.unwrap();
+    eco.workers()[0].call(WorkerMsg::Report).await.unwrap();
+    eco.shutdown().await;
+    tokio::task::yield_now().await;
+    let names = recorder.names();
+    assert_eq!(names.first(), Some(&"foundation.ecosystem.started"));
+    assert_eq!(names.last(), Some(&"foundation.ecosystem.stopped"));
+    let restarts: Vec<_> = recorder
+        .events()
+        .into_iter()
+        .filter(|e| matches!(e, Event::CoordinatorRestarted { .. } | Event::WorkerRestarted { .. }))
+        .collect();
+    assert_eq!(restarts.len(), 2, "{restarts:?}");
+    assert!(
+        matches!(&restarts[0], Event::CoordinatorRestarted { incarnation: 1, reason: Some(r), .. } if r.is_panic())
+    );
+    assert!(matches!(&restarts[1], Event::WorkerRestarted { index: 0, incarnation: 1, .. }));
+    // The coordinator handled Add, then (new incarnation) Total and the worker's report: one
+    // sample of 2 from the second incarnation.
+    assert!(names.contains(&"foundation.ecosystem.message_processed"), "{names:?}");
+    assert!(node.telemetry().detach(id));
+    assert!(!node.telemetry().detach(id));
+}

@@ -71,6 +71,9 @@ pub struct EcosystemConfig {
     pub shutdown_timeout: Duration,
     /// The bound of every member's mailbox (default 1,024).
     pub mailbox_capacity: usize,
+    /// One `message_processed` telemetry event per this many messages of a member (default
+    /// 1,024; 0 turns the event off).
+    pub message_sample_every: u64,
 }
 
 impl Default for EcosystemConfig {
@@ -85,6 +88,7 @@ impl Default for EcosystemConfig {
             restart_period: intensity.period(),
             shutdown_timeout: crate::supervisor::DEFAULT_WORKER_SHUTDOWN,
             mailbox_capacity: crate::DEFAULT_MAILBOX_CAPACITY,
+            message_sample_every: 1024,
         }
     }
 }
@@ -132,6 +136,12 @@ impl EcosystemConfig {
     /// Sets the members' mailbox capacity.
     pub fn mailbox_capacity(mut self, capacity: usize) -> Self {
         self.mailbox_capacity = capacity;
+        self
+    }
+
+    /// Sets the `message_processed` sampling (0: off).
+    pub fn message_sample_every(mut self, every: u64) -> Self {
+        self.message_sample_every = every;
         self
     }
 

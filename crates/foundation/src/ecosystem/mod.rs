@@ -49,6 +49,7 @@ mod config;
 mod error;
 mod handle;
 mod info;
+mod member;
 mod members;
 mod snapshot;
 mod spawn;

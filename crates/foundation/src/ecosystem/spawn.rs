@@ -4,7 +4,9 @@ use std::sync::Arc;
 use std::sync::atomic::AtomicU64;
 use std::sync::atomic::Ordering::Relaxed;
 
+use crate::ecosystem::Role;
 use crate::ecosystem::handle::WorkerSpecMaker;
+use crate::ecosystem::member::Member;
 use crate::ecosystem::{
     ConfigError, CoordinatorStart, Ecosystem, EcosystemError, EcosystemSpec, FaultTolerance,
     Members, SnapshotStore, WorkerStart,
@@ -12,6 +14,7 @@ use crate::ecosystem::{
 use crate::engine::spawn::reserve;
 use crate::error::RegisterError;
 use crate::supervisor::{ChildSpec, Restart, Shutdown, SupervisorError, SupervisorSpec};
+use crate::telemetry::Event;
 use crate::{Name, Node, Process, ProcessRef};
 
 /// The registry namespace of ecosystems' supervisors.
@@ -49,6 +52,8 @@ impl Node {
             _ => Restart::Temporary,
         };
         let shutdown = Shutdown::Timeout(config.shutdown_timeout);
+        let sample_every = config.message_sample_every;
+        let ecosystem: Arc<str> = Arc::from(config.name.as_str());
 
         let coordinator_address = reserve::<C::Message>(self, capacity)?;
         let members = Members::new(
@@ -60,12 +65,22 @@ impl Node {
             let members = members.clone();
             let snapshots = SnapshotStore::default();
             let incarnations = Arc::clone(&coordinator_incarnations);
+            let (node, ecosystem) = (self.clone(), ecosystem.clone());
             ChildSpec::worker_in("coordinator", coordinator_address, move || {
-                make_coordinator(&CoordinatorStart {
-                    members: members.clone(),
-                    snapshots: snapshots.clone(),
-                    incarnation: incarnations.fetch_add(1, Relaxed),
-                })
+                let incarnation = incarnations.fetch_add(1, Relaxed);
+                Member {
+                    inner: make_coordinator(&CoordinatorStart {
+                        members: members.clone(),
+                        snapshots: snapshots.clone(),
+                        incarnation,
+                    }),
+                    node: node.clone(),
+                    ecosystem: Arc::clone(&ecosystem),
+                    role: Role::Coordinator,
+                    incarnation,
+                    sample_every,
+                    unreported: 0,
+                }
             })
             .restart(restart)
             .shutdown(shutdown)
@@ -73,15 +88,26 @@ impl Node {
 
         let worker_spec: WorkerSpecMaker<W::Message> = {
             let members = members.clone();
+            let (node, ecosystem) = (self.clone(), ecosystem.clone());
             Arc::new(move |index, address, incarnations| {
                 let members = members.clone();
                 let make_worker = Arc::clone(&make_worker);
+                let (node, ecosystem) = (node.clone(), Arc::clone(&ecosystem));
                 ChildSpec::worker_in(format!("worker-{index}"), address, move || {
-                    make_worker(&WorkerStart {
-                        index,
-                        members: members.clone(),
-                        incarnation: incarnations.fetch_add(1, Relaxed),
-                    })
+                    let incarnation = incarnations.fetch_add(1, Relaxed);
+                    Member {
+                        inner: make_worker(&WorkerStart {
+                            index,
+                            members: members.clone(),
+                            incarnation,
+                        }),
+                        node: node.clone(),
+                        ecosystem: Arc::clone(&ecosystem),
+                        role: Role::Worker(index),
+                        incarnation,
+                        sample_every,
+                        unreported: 0,
+                    }
                 })
                 .restart(restart)
                 .shutdown(shutdown)
@@ -110,6 +136,18 @@ impl Node {
             }
             Err(err) => return Err(err.into()),
         };
+        self.telemetry().emit(&Event::EcosystemStarted {
+            ecosystem: config.name.clone(),
+            workers: config.workers,
+            topology: config.topology,
+        });
+        // `stopped` is told when the supervisor ends, whatever ends it.
+        let (node, watched, name) =
+            (self.clone(), supervisor.inner.downgrade(), config.name.clone());
+        drop(self.state.runtime.spawn(async move {
+            let reason = watched.shared.core.wait_final().await;
+            node.telemetry().emit(&Event::EcosystemStopped { ecosystem: name, reason });
+        }));
         Ok(Ecosystem::new(
             self.clone(),
             config,

@@ -10,6 +10,7 @@ use event_listener::Event;
 use parking_lot::RwLock;
 
 use crate::engine::control::{AnyProcess, Signal};
+use crate::telemetry::Telemetry;
 use crate::{MonitorRef, Name, Pid};
 
 pub(crate) struct NodeState {
@@ -23,6 +24,7 @@ pub(crate) struct NodeState {
     pub(crate) shutting_down: AtomicBool,
     /// Notified whenever a process leaves the table.
     pub(crate) exits: Event,
+    pub(crate) telemetry: Telemetry,
 }
 
 impl NodeState {
@@ -37,6 +39,7 @@ impl NodeState {
             groups: RwLock::new(HashMap::new()),
             shutting_down: AtomicBool::new(false),
             exits: Event::new(),
+            telemetry: Telemetry::default(),
         }
     }
 

@@ -175,6 +175,11 @@ impl Node {
         self.state.table.len()
     }
 
+    /// The node's telemetry: attach observers of the ecosystems' events.
+    pub fn telemetry(&self) -> &crate::telemetry::Telemetry {
+        &self.state.telemetry
+    }
+
     /// The name registry.
     pub fn registry(&self) -> Registry<'_> {
         Registry::new(self)

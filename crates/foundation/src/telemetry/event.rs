@@ -1,0 +1,95 @@
+//! Telemetry events, named as the spec names them.
+
+use crate::ecosystem::{Role, Topology};
+use crate::{ExitReason, Pid};
+
+/// Something observable happened. Each variant carries the spec's event name
+/// ([`name`](Event::name)), e.g. `foundation.ecosystem.coordinator_restarted`.
+///
+/// New events are added without a breaking change: match with a wildcard arm.
+#[derive(Clone, Debug, PartialEq)]
+#[non_exhaustive]
+pub enum Event {
+    /// An ecosystem has started: every member's `init` has completed.
+    #[non_exhaustive]
+    EcosystemStarted {
+        /// The ecosystem.
+        ecosystem: String,
+        /// Its worker count.
+        workers: usize,
+        /// Its topology.
+        topology: Topology,
+    },
+    /// An ecosystem has stopped: shut down, or given up after too many restarts.
+    #[non_exhaustive]
+    EcosystemStopped {
+        /// The ecosystem.
+        ecosystem: String,
+        /// Why its supervisor ended.
+        reason: ExitReason,
+    },
+    /// A coordinator was restarted; its new incarnation has started.
+    #[non_exhaustive]
+    CoordinatorRestarted {
+        /// The ecosystem.
+        ecosystem: String,
+        /// The new incarnation's pid.
+        pid: Pid,
+        /// 1 for the first restart, then 2, ...
+        incarnation: u64,
+        /// Why the previous incarnation ended.
+        reason: Option<ExitReason>,
+    },
+    /// A worker was restarted; its new incarnation has started.
+    #[non_exhaustive]
+    WorkerRestarted {
+        /// The ecosystem.
+        ecosystem: String,
+        /// The worker's index.
+        index: usize,
+        /// The new incarnation's pid.
+        pid: Pid,
+        /// 1 for the first restart, then 2, ...
+        incarnation: u64,
+        /// Why the previous incarnation ended.
+        reason: Option<ExitReason>,
+    },
+    /// A member has handled `count` more messages (sampled: one event per
+    /// `message_sample_every` messages of that member).
+    #[non_exhaustive]
+    MessageProcessed {
+        /// The ecosystem.
+        ecosystem: String,
+        /// The member.
+        role: Role,
+        /// Its current pid.
+        pid: Pid,
+        /// Messages handled since the member's previous `MessageProcessed` event.
+        count: u64,
+    },
+}
+
+impl Event {
+    /// The spec's name of the event: `foundation.ecosystem.started`, `...stopped`,
+    /// `...coordinator_restarted`, `...worker_restarted`, `...message_processed`.
+    pub fn name(&self) -> &'static str {
+        match self {
+            Event::EcosystemStarted { .. } => "foundation.ecosystem.started",
+            Event::EcosystemStopped { .. } => "foundation.ecosystem.stopped",
+            Event::CoordinatorRestarted { .. } => "foundation.ecosystem.coordinator_restarted",
+            Event::WorkerRestarted { .. } => "foundation.ecosystem.worker_restarted",
+            Event::MessageProcessed { .. } => "foundation.ecosystem.message_processed",
+        }
+    }
+
+    /// The ecosystem the event is about.
+    pub fn ecosystem(&self) -> &str {
+        match self {
+            Event::EcosystemStarted { ecosystem, .. }
+            | Event::EcosystemStopped { ecosystem, .. }
+            | Event::CoordinatorRestarted { ecosystem, .. }
+            | Event::WorkerRestarted { ecosystem, .. }
+            | Event::MessageProcessed { ecosystem, .. } => ecosystem,
+        }
+    }
+}

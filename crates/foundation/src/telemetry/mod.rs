@@ -1,0 +1,37 @@
+//! Telemetry: the spec's events, delivered to observers attached at run time, emitted as
+//! `tracing` events and counted through the `metrics` facade.
+//!
+//! Attach an [`Observer`] (any `Fn(&Event)` is one) to a node's [`Telemetry`] with
+//! [`Node::telemetry`](crate::Node::telemetry); detach it with the returned id. The events:
+//!
+//! | event | when |
+//! | --- | --- |
+//! | `foundation.ecosystem.started` | an ecosystem's members have all started |
+//! | `foundation.ecosystem.stopped` | its supervisor has ended (shutdown, or gave up) |
+//! | `foundation.ecosystem.coordinator_restarted` | a new coordinator incarnation has started |
+//! | `foundation.ecosystem.worker_restarted` | a new worker incarnation has started |
+//! | `foundation.ecosystem.message_processed` | sampled: every `message_sample_every` messages per member |
+//!
+//! `gc_completed` and `memory_pressure` arrive with memory accounting.
+//!
+//! # Metrics
+//!
+//! Counters `foundation_ecosystem_started_total`, `..._stopped_total`,
+//! `..._coordinator_restarts_total`, `..._worker_restarts_total`,
+//! `..._messages_processed_total`, and the gauge `foundation_ecosystem_workers`, each labelled
+//! `ecosystem`. Install any `metrics` recorder (a Prometheus exporter, say) to collect them.
+//!
+//! # Cost
+//!
+//! Events are rare (starts, stops, restarts) except `message_processed`, which is sampled: a
+//! member counts its messages in a local counter and emits one event per
+//! `message_sample_every` of them (1,024 by default; 0 turns it off), so the hot path pays an
+//! increment and a comparison per message.
+
+mod event;
+mod hub;
+mod recorder;
+
+pub use event::Event;
+pub use hub::{Observer, ObserverId, Telemetry};
+pub use recorder::Recorder;
