@@ -54,6 +54,7 @@ mod members;
 mod snapshot;
 mod spawn;
 mod spec;
+mod work;
 
 pub use config::{ConfigError, EcosystemConfig, FaultTolerance, MAX_WORKERS, Topology};
 pub use error::EcosystemError;
@@ -65,3 +66,4 @@ pub use info::{
 pub use members::{Members, TopologyError};
 pub use snapshot::SnapshotStore;
 pub use spec::{CoordinatorStart, EcosystemSpec, WorkerStart};
+pub use work::{Dispatcher, Job, WorkStats};

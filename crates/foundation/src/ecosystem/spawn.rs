@@ -70,6 +70,7 @@ impl Node {
                 let incarnation = incarnations.fetch_add(1, Relaxed);
                 Member {
                     inner: make_coordinator(&CoordinatorStart {
+                        node: node.clone(),
                         members: members.clone(),
                         snapshots: snapshots.clone(),
                         incarnation,

@@ -74,6 +74,7 @@ impl<C: Process, W: Process> fmt::Debug for EcosystemSpec<C, W> {
 
 /// What a coordinator factory is given.
 pub struct CoordinatorStart<CM, WM> {
+    pub(crate) node: crate::Node,
     pub(crate) members: Members<CM, WM>,
     pub(crate) snapshots: SnapshotStore,
     pub(crate) incarnation: u64,

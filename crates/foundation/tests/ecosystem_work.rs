@@ -1,0 +1,149 @@
+//! The acknowledge protocol: work handed out before a worker crash is completed exactly once.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::Duration;
+
+use foundation::ecosystem::{
+    Dispatcher, EcosystemConfig, EcosystemSpec, FaultTolerance, Job, WorkStats,
+};
+use foundation::supervisor::RestartIntensity;
+use foundation::{BoxError, Context, Node, Process, ProcessRef, ReplyTo};
+
+enum CoordMsg {
+    Submit(u64),
+    Done(u64, u64),
+    Results(ReplyTo<(HashMap<u64, u64>, WorkStats)>),
+}
+
+struct Coordinator {
+    dispatcher: Dispatcher<u64, WorkerMsg>,
+    results: HashMap<u64, u64>,
+    duplicates: u64,
+}
+
+impl Process for Coordinator {
+    type Message = CoordMsg;
+
+    async fn handle(
+        &mut self,
+        _ctx: &mut Context<CoordMsg>,
+        msg: CoordMsg,
+    ) -> Result<(), BoxError> {
+        match msg {
+            CoordMsg::Submit(n) => {
+                self.dispatcher.dispatch(n);
+            }
+            CoordMsg::Done(n, square) => {
+                if self.results.insert(n, square).is_some() {
+                    self.duplicates += 1;
+                }
+            }
+            CoordMsg::Results(reply) => {
+                assert_eq!(self.duplicates, 0, "a result arrived twice");
+                let _ = reply.reply((self.results.clone(), self.dispatcher.stats()));
+            }
+        }
+        Ok(())
+    }
+}
+
+enum WorkerMsg {
+    Job(Job<u64>),
+}
+
+struct Worker {
+    coordinator: ProcessRef<CoordMsg>,
+    /// Crash on job 7, once across all workers.
+    crash_once: Arc<AtomicBool>,
+}
+
+impl Process for Worker {
+    type Message = WorkerMsg;
+
+    async fn handle(
+        &mut self,
+        _ctx: &mut Context<WorkerMsg>,
+        msg: WorkerMsg,
+    ) -> Result<(), BoxError> {
+        let WorkerMsg::Job(job) = msg;
+        if *job.payload() == 7 && self.crash_once.swap(false, Ordering::SeqCst) {
+            panic!("crash while holding job 7");
+        }
+        let n = job.ack();
+        self.coordinator.send(CoordMsg::Done(n, n * n)).await?;
+        Ok(())
+    }
+}
+
+fn spec(
+    config: EcosystemConfig,
+    crash_once: Arc<AtomicBool>,
+) -> EcosystemSpec<Coordinator, Worker> {
+    EcosystemSpec::new(config)
+        .coordinator(|start| Coordinator {
+            dispatcher: start.recovered().unwrap_or_else(|| {
+                let made = Dispatcher::new(start, WorkerMsg::Job);
+                start.snapshots().save(made.clone());
+                made
+            }),
+            results: HashMap::new(),
+            duplicates: 0,
+        })
+        .worker(move |start| Worker {
+            coordinator: start.members().coordinator(),
+            crash_once: Arc::clone(&crash_once),
+        })
+}
+
+async fn results_when_done(
+    coordinator: &ProcessRef<CoordMsg>,
+    count: usize,
+) -> (HashMap<u64, u64>, WorkStats) {
+    for _ in 0..10_000 {
+        let (results, stats) = coordinator.call(CoordMsg::Results).await.unwrap();
+        if results.len() == count {
+            return (results, stats);
+        }
+        tokio::time::sleep(Duration::from_millis(1)).await;
+    }
+    panic!("work did not complete");
+}
+
+#[tokio::test(start_paused = true)]
+async fn work_held_by_a_crashed_worker_is_completed_exactly_once() {
+    let node = Node::new().unwrap();
+    let crash_once = Arc::new(AtomicBool::new(true));
+    let config = EcosystemConfig::new("work")
+        .workers(3)
+        .restart_intensity(RestartIntensity::new(5, Duration::from_secs(5)));
+    let eco = node.spawn_ecosystem(spec(config, Arc::clone(&crash_once))).await.unwrap();
+    for n in 0..20 {
+        eco.coordinator().send(CoordMsg::Submit(n)).await.unwrap();
+    }
+    let (results, stats) = results_when_done(&eco.coordinator(), 20).await;
+    assert!(!crash_once.load(Ordering::SeqCst), "the crash happened");
+    assert_eq!(results, (0..20).map(|n| (n, n * n)).collect());
+    assert_eq!((stats.dispatched, stats.acked, stats.outstanding, stats.pending), (20, 20, 0, 0));
+    assert!(stats.returned >= 1, "job 7 went round again: {stats:?}");
+    assert_eq!(eco.info().workers.iter().map(|w| w.restarts).sum::<u64>(), 1);
+    eco.shutdown().await;
+}
+
+#[tokio::test(start_paused = true)]
+async fn work_queued_to_a_worker_gone_for_good_goes_to_the_others() {
+    let node = Node::new().unwrap();
+    let crash_once = Arc::new(AtomicBool::new(true));
+    let config =
+        EcosystemConfig::new("standard-work").workers(3).fault_tolerance(FaultTolerance::Standard);
+    let eco = node.spawn_ecosystem(spec(config, crash_once)).await.unwrap();
+    for n in 0..30 {
+        eco.coordinator().send(CoordMsg::Submit(n)).await.unwrap();
+    }
+    let (results, stats) = results_when_done(&eco.coordinator(), 30).await;
+    assert_eq!(results.len(), 30);
+    assert_eq!((stats.acked, stats.outstanding), (30, 0));
+    assert_eq!(eco.health().workers.dead, 1, "the worker that crashed stays dead");
+    eco.shutdown().await;
+}
