@@ -3,7 +3,8 @@
 //!
 //! An untrapped abnormal exit signal, or `kill`, ends a process even while a handler is waiting
 //! on something else (a timer, a call, I/O): the handler's future is dropped at its current
-//! `.await`. Signals that do not end the process (monitors' `Down`, trapped exits) are set aside
+//! `.await`. A handler always runs up to its first `.await`: what a signal can cut off is a
+//! handler that waits, never one that does not. Signals that do not end the process (monitors' `Down`, trapped exits) are set aside
 //! and delivered after the handler returns, ahead of the next ordinary message.
 
 use std::future::Future;
@@ -87,12 +88,13 @@ pin_project! {
         core: &'a Core,
         deferred: &'a mut Vec<Signal>,
         mode: Mode,
+        polled: bool,
     }
 }
 
 impl<'a, F: Future> Guard<'a, F> {
     pub(crate) fn new(fut: F, core: &'a Core, deferred: &'a mut Vec<Signal>, mode: Mode) -> Self {
-        Guard { fut, core, deferred, mode }
+        Guard { fut, core, deferred, mode, polled: false }
     }
 }
 
@@ -101,11 +103,16 @@ impl<F: Future> Future for Guard<'_, F> {
 
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
         let this = self.project();
-        if this.core.signals_pending()
+        // A handler always gets its first poll: a message taken from the mailbox is handled at
+        // least up to its handler's first `.await`, so a handler that does not wait is never
+        // cut off (and its message never lost) by a signal that came in just after it.
+        if *this.polled
+            && this.core.signals_pending()
             && let Some(reason) = triage(this.core, this.deferred, *this.mode)
         {
             return Poll::Ready(Err(reason));
         }
+        *this.polled = true;
         let fut = this.fut;
         match catch_unwind(AssertUnwindSafe(|| fut.poll(cx))) {
             Ok(Poll::Ready(out)) => return Poll::Ready(Ok(out)),
