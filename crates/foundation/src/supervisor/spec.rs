@@ -134,14 +134,7 @@ impl ChildSpec {
         let start: ChildStart = Arc::new(move |ctx, args, mode, ack| {
             start_child(ctx, args, mode, false, &factory, ack)
         });
-        ChildSpec {
-            id: id.into(),
-            start,
-            restart: Restart::Permanent,
-            shutdown: Shutdown::Timeout(DEFAULT_WORKER_SHUTDOWN),
-            kind: ChildKind::Worker,
-            args: StartArgs { name: None, capacity: Some(DEFAULT_MAILBOX_CAPACITY) },
-        }
+        ChildSpec::with_start(id.into(), start, ChildKind::Worker, Some(DEFAULT_MAILBOX_CAPACITY))
     }
 
     /// A worker that lives in an address made beforehand (an ecosystem's members).
@@ -157,14 +150,7 @@ impl ChildSpec {
         let start: ChildStart = Arc::new(move |ctx, args, mode, ack| {
             crate::engine::supervision::start_reserved(ctx, args, mode, &address, &factory, ack)
         });
-        ChildSpec {
-            id: id.into(),
-            start,
-            restart: Restart::Permanent,
-            shutdown: Shutdown::Timeout(DEFAULT_WORKER_SHUTDOWN),
-            kind: ChildKind::Worker,
-            args: StartArgs { name: None, capacity: None },
-        }
+        ChildSpec::with_start(id.into(), start, ChildKind::Worker, None)
     }
 
     /// A nested supervisor, started from `spec` at every (re)start.
@@ -172,13 +158,28 @@ impl ChildSpec {
         let start: ChildStart = Arc::new(move |ctx, args, mode, ack| {
             crate::engine::supervision::start_linked(ctx, spec.clone(), args, mode, ack)
         });
+        ChildSpec::with_start(id.into(), start, ChildKind::Supervisor, None)
+    }
+
+    /// OTP's defaults for a child of `kind`: permanent; 5 s to shut down for a worker,
+    /// infinity for a supervisor.
+    fn with_start(
+        id: Arc<str>,
+        start: ChildStart,
+        kind: ChildKind,
+        capacity: Option<usize>,
+    ) -> Self {
+        let shutdown = match kind {
+            ChildKind::Supervisor => Shutdown::Infinity,
+            ChildKind::Worker => Shutdown::Timeout(DEFAULT_WORKER_SHUTDOWN),
+        };
         ChildSpec {
-            id: id.into(),
+            id,
             start,
             restart: Restart::Permanent,
-            shutdown: Shutdown::Infinity,
-            kind: ChildKind::Supervisor,
-            args: StartArgs { name: None, capacity: None },
+            shutdown,
+            kind,
+            args: StartArgs { name: None, capacity },
         }
     }
 
