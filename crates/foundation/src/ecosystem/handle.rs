@@ -153,7 +153,7 @@ impl<CM: Send + 'static, WM: Send + 'static> Ecosystem<CM, WM> {
         }
         let members_at_capacity = std::iter::once(&info.coordinator)
             .chain(&info.workers)
-            .filter(|m| m.mailbox_capacity.is_some_and(|c| m.mailbox_len >= c))
+            .filter(|m| m.mailbox_full)
             .count();
         let status = if info.supervisor.is_none()
             || coordinator == CoordinatorHealth::Dead
@@ -285,6 +285,7 @@ impl<CM: Send + 'static, WM: Send + 'static> Ecosystem<CM, WM> {
             memory: None,
             mailbox_len: shared.mailbox.len(),
             mailbox_capacity: shared.mailbox.capacity(),
+            mailbox_full: shared.mailbox.is_full(),
             messages_handled: core.handled(),
             restarts: incarnations.saturating_sub(1),
             last_exit: core.last_exit(),

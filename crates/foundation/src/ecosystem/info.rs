@@ -44,6 +44,8 @@ pub struct MemberInfo {
     pub mailbox_len: usize,
     /// Its mailbox's bound.
     pub mailbox_capacity: Option<usize>,
+    /// Whether senders find its mailbox full right now (backpressure).
+    pub mailbox_full: bool,
     /// Messages handled, over all its incarnations.
     pub messages_handled: u64,
     /// How many times it was restarted.

@@ -359,7 +359,7 @@ impl<M: Send + 'static> AnyProcess for Shared<M> {
     }
 
     fn close(&self, unreleased: usize) {
-        self.core.record_final();
         self.mailbox.close(unreleased);
+        self.core.record_final();
     }
 }

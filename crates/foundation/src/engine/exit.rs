@@ -55,8 +55,9 @@ pub(crate) fn finish<M>(
         // Supervised: the mailbox and its messages wait for the next incarnation.
         shared.mailbox.release(unreleased);
     } else {
-        core.record_final();
+        // Closed before it is announced: whoever learns of the end finds the address closed.
         shared.mailbox.close(unreleased);
+        core.record_final();
     }
 
     for peer in rel.links {

@@ -145,6 +145,12 @@ impl<M> Mailbox<M> {
         self.state.fetch_and(!PARKED, AcqRel);
     }
 
+    /// `true` while senders find no room: every slot is taken, by a waiting message or by one
+    /// the receiver has taken but not yet released (the one it is handling, say).
+    pub(crate) fn is_full(&self) -> bool {
+        self.state.load(Acquire) & COUNT >= self.capacity
+    }
+
     /// Messages waiting in the queue.
     pub(crate) fn len(&self) -> usize {
         self.queue.len()

@@ -295,7 +295,15 @@ impl Supervisor {
             None => StartMode::Fresh,
         };
         let (ack, acked) = tokio::sync::oneshot::channel();
-        match child.spec.start(ctx, mode, ack) {
+        // The child's factory runs here, in the supervisor: its panic is a failed start of that
+        // child, not the supervisor's end.
+        let spec = &child.spec;
+        let started =
+            std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| spec.start(ctx, mode, ack)))
+                .unwrap_or_else(|payload| {
+                    Err(SpawnError::InitFailed(ExitReason::from_panic(&*payload)))
+                });
+        match started {
             Ok(Some(handle)) => child.handle = Some(handle),
             Ok(None) => {}
             Err(error) => return Err(SupervisorError::StartFailed { id, error }),
