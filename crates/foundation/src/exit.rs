@@ -36,6 +36,13 @@ pub enum ExitReason {
     Error(Arc<dyn Error + Send + Sync + 'static>),
     /// The process did not exist (or had already exited) when it was linked or monitored.
     NoProc,
+    /// The process held more memory than its limit (the BEAM's `max_heap_size`).
+    MemoryLimit {
+        /// The limit, in bytes.
+        limit: u64,
+        /// What it held when the limit was checked, in bytes.
+        held: u64,
+    },
 }
 
 impl ExitReason {
@@ -65,6 +72,11 @@ impl ExitReason {
         matches!(self, ExitReason::Panicked(_))
     }
 
+    /// `true` when the process went over its memory limit.
+    pub fn is_memory_limit(&self) -> bool {
+        matches!(self, ExitReason::MemoryLimit { .. })
+    }
+
     /// `true` for `NoProc`.
     pub fn is_noproc(&self) -> bool {
         matches!(self, ExitReason::NoProc)
@@ -80,6 +92,7 @@ impl ExitReason {
             ExitReason::Panicked(_) => "panicked",
             ExitReason::Error(_) => "error",
             ExitReason::NoProc => "noproc",
+            ExitReason::MemoryLimit { .. } => "memory_limit",
         }
     }
 
@@ -117,6 +130,9 @@ impl fmt::Display for ExitReason {
             ExitReason::Panicked(m) => write!(f, "panicked: {m}"),
             ExitReason::Error(e) => write!(f, "error: {e}"),
             ExitReason::NoProc => f.write_str("noproc"),
+            ExitReason::MemoryLimit { limit, held } => {
+                write!(f, "memory limit: held {held} bytes, over the limit of {limit}")
+            }
         }
     }
 }
@@ -130,6 +146,9 @@ impl fmt::Debug for ExitReason {
             ExitReason::Panicked(m) => f.debug_tuple("Panicked").field(m).finish(),
             ExitReason::Error(e) => f.debug_tuple("Error").field(&e.to_string()).finish(),
             ExitReason::NoProc => f.write_str("NoProc"),
+            ExitReason::MemoryLimit { limit, held } => {
+                f.debug_struct("MemoryLimit").field("limit", limit).field("held", held).finish()
+            }
         }
     }
 }

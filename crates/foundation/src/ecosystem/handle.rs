@@ -122,6 +122,8 @@ impl<CM: Send + 'static, WM: Send + 'static> Ecosystem<CM, WM> {
             .count();
         let message_backlog =
             coordinator.mailbox_len + workers.iter().map(|w| w.mailbox_len).sum::<usize>();
+        let total_memory =
+            std::iter::once(&coordinator).chain(&workers).map(|m| m.memory).sum::<Option<u64>>();
         EcosystemInfo {
             name: inner.config.name.clone(),
             topology: inner.config.topology,
@@ -130,7 +132,7 @@ impl<CM: Send + 'static, WM: Send + 'static> Ecosystem<CM, WM> {
             coordinator,
             workers,
             total_processes: alive + usize::from(supervisor.is_some()),
-            total_memory: None,
+            total_memory,
             message_backlog,
         }
     }
@@ -282,7 +284,7 @@ impl<CM: Send + 'static, WM: Send + 'static> Ecosystem<CM, WM> {
             pid: alive.then_some(pid),
             state,
             status: alive.then(|| core.status()),
-            memory: None,
+            memory: crate::memory::live(core.account),
             mailbox_len: shared.mailbox.len(),
             mailbox_capacity: shared.mailbox.capacity(),
             mailbox_full: shared.mailbox.is_full(),

@@ -38,7 +38,7 @@ pub struct MemberInfo {
     pub state: MemberState,
     /// What the current incarnation is doing, when alive.
     pub status: Option<ProcessStatus>,
-    /// Bytes held, measured; `None` until memory accounting is in place (never a guess).
+    /// Bytes held, measured; `None` without the accounting allocator (never a guess).
     pub memory: Option<u64>,
     /// Messages waiting in its mailbox.
     pub mailbox_len: usize,
@@ -72,7 +72,8 @@ pub struct EcosystemInfo {
     pub workers: Vec<MemberInfo>,
     /// Live processes: alive members plus the supervisor.
     pub total_processes: usize,
-    /// Bytes held by all members, measured; `None` until memory accounting is in place.
+    /// Bytes held by all members, measured: the sum of their `memory`; `None` without the
+    /// accounting allocator.
     pub total_memory: Option<u64>,
     /// Messages waiting in all members' mailboxes.
     pub message_backlog: usize,

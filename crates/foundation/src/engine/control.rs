@@ -24,6 +24,8 @@ pub(crate) enum Signal {
     Exit { from: Pid, reason: ExitReason, link: bool },
     /// `kill`: cannot be trapped.
     Kill,
+    /// The process went over its memory limit: cannot be trapped, as `kill`.
+    Overrun { limit: u64, held: u64 },
     /// A monitored process ended.
     Down(Down),
 }
@@ -106,11 +108,19 @@ pub(crate) struct Core {
     /// Set once the mailbox is closed for good: the address's last word.
     final_exit: OnceLock<ExitReason>,
     exit_event: Event,
+    /// The memory account this process's allocations are charged to.
+    pub(crate) account: u64,
+    /// Bytes the process may hold; 0 for no limit.
+    memory_limit: AtomicU64,
+    overrun: AtomicBool,
 }
 
 impl Core {
-    pub(crate) fn new(pid: Pid, parent: Option<Pid>, trap_exit: bool) -> Self {
+    pub(crate) fn new(pid: Pid, parent: Option<Pid>, trap_exit: bool, account: u64) -> Self {
         Core {
+            account,
+            memory_limit: AtomicU64::new(0),
+            overrun: AtomicBool::new(false),
             node: pid.node(),
             local: AtomicU64::new(pid.local_id()),
             parent: AtomicU64::new(parent.map_or(0, Pid::local_id)),
@@ -162,8 +172,27 @@ impl Core {
         self.adoption.swap(adoption::ORPHAN, AcqRel) == adoption::WAITING
     }
 
+    pub(crate) fn set_memory_limit(&self, limit: Option<u64>) {
+        self.memory_limit.store(limit.unwrap_or(0), Relaxed);
+    }
+
+    /// After a poll: if the process holds more than its limit, tell it (once per incarnation).
+    pub(crate) fn check_memory(&self) {
+        let limit = self.memory_limit.load(Relaxed);
+        if limit == 0 {
+            return;
+        }
+        if let Some(held) = crate::memory::live(self.account)
+            && held > limit
+            && !self.overrun.swap(true, AcqRel)
+        {
+            self.push_signal(Signal::Overrun { limit, held });
+        }
+    }
+
     /// Starts a new incarnation in this block: a new pid, fresh relations, counters kept.
     pub(crate) fn begin_incarnation(&self, pid: Pid, parent: Option<Pid>, trap_exit: bool) {
+        self.overrun.store(false, Release);
         *self.relations.lock() = Relations::default();
         self.signals_pending.store(false, SeqCst);
         self.parent.store(parent.map_or(0, Pid::local_id), Relaxed);
@@ -322,6 +351,12 @@ impl Core {
             }
             listener.await;
         }
+    }
+}
+
+impl Drop for Core {
+    fn drop(&mut self) {
+        crate::memory::close(self.account);
     }
 }
 

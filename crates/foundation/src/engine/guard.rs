@@ -53,6 +53,10 @@ pub(crate) fn triage(core: &Core, deferred: &mut Vec<Signal>, mode: Mode) -> Opt
     for signal in signals {
         match signal {
             Signal::Kill => return Some(Interrupt { reason: ExitReason::Killed, kill: true }),
+            Signal::Overrun { limit, held } => {
+                let reason = ExitReason::MemoryLimit { limit, held };
+                return Some(Interrupt { reason, kill: true });
+            }
             _ if mode == Mode::Exiting => {}
             Signal::Exit { from, reason, link } => {
                 if link && !rel.links.contains(&from) {

@@ -166,6 +166,9 @@ pub(crate) async fn run<P: Process>(mut process: P, mut ctx: Context<P::Message>
                     guarded!(process.handle_down(ctx, down), core, &mut deferred, Mode::Running)
                 }
                 Signal::Kill => Err(Interrupt { reason: ExitReason::Killed, kill: true }),
+                Signal::Overrun { limit, held } => {
+                    Err(Interrupt { reason: ExitReason::MemoryLimit { limit, held }, kill: true })
+                }
             };
             reason = outcome(result);
             continue;
@@ -176,6 +179,12 @@ pub(crate) async fn run<P: Process>(mut process: P, mut ctx: Context<P::Message>
                 handled += 1;
                 core.set_handled(handled);
                 reason = outcome(result);
+                // Take part in tokio's cooperative budget: a process whose mailbox never runs dry
+                // still yields now and then, so it cannot starve its worker thread's other
+                // tasks, and its memory limit is checked (after every poll).
+                if reason.is_none() {
+                    tokio::task::consume_budget().await;
+                }
             }
             Event::Signal => {}
             Event::Idle => reason = ended(ExitReason::Normal),
@@ -224,5 +233,38 @@ fn take_monitor(core: &Core, down: &Down) -> bool {
             true
         }
         None => false,
+    }
+}
+
+pin_project_lite::pin_project! {
+    /// A process's task: charges what it allocates to its account while it is polled, and
+    /// checks its memory limit after each poll.
+    pub(crate) struct Accounted<M, F> {
+        shared: Arc<Shared<M>>,
+        #[pin]
+        inner: F,
+    }
+}
+
+impl<M, F> Accounted<M, F> {
+    pub(crate) fn new(shared: Arc<Shared<M>>, inner: F) -> Self {
+        Accounted { shared, inner }
+    }
+}
+
+impl<M, F: std::future::Future> std::future::Future for Accounted<M, F> {
+    type Output = F::Output;
+
+    fn poll(self: std::pin::Pin<&mut Self>, cx: &mut std::task::Context<'_>) -> Poll<F::Output> {
+        let this = self.project();
+        let core = &this.shared.core;
+        let polled = {
+            let _charged = crate::memory::ChargeTo::new(core.account);
+            this.inner.poll(cx)
+        };
+        if polled.is_pending() {
+            core.check_memory();
+        }
+        polled
     }
 }

@@ -9,6 +9,7 @@ use crate::engine::control::{AnyProcess, Core, Entry, Shared};
 use crate::engine::mailbox::{MAX_CAPACITY, Mailbox};
 use crate::engine::run_loop;
 use crate::error::{RegisterError, SpawnError};
+use crate::memory;
 use crate::process::context::InitAck;
 use crate::{Context, MonitorRef, Name, Node, Process, ProcessRef};
 
@@ -22,7 +23,13 @@ pub(crate) struct SpawnOptions {
     pub(crate) monitor: bool,
     /// Supervised: the mailbox outlives an incarnation, for the next one to adopt.
     pub(crate) held: bool,
+    /// Bytes the process may hold (the BEAM's `max_heap_size`).
+    pub(crate) memory_limit: Option<u64>,
 }
+
+/// The smallest memory limit a process may have: below it, a process could not even hold its
+/// own control block, mailbox and task.
+pub(crate) const MIN_MEMORY_LIMIT: u64 = 4096;
 
 pub(crate) fn spawn<P: Process>(
     node: &Node,
@@ -53,12 +60,22 @@ pub(crate) fn spawn<P: Process>(
     if opts.name.as_ref().is_some_and(Name::is_empty) {
         return Err(SpawnError::Name(RegisterError::EmptyName));
     }
+    if opts.memory_limit.is_some_and(|l| l < MIN_MEMORY_LIMIT) {
+        return Err(SpawnError::InvalidConfig {
+            field: "memory_limit",
+            allowed: "at least 4,096 bytes (a process's own control block, mailbox and task)",
+        });
+    }
 
     let pid = state.next_pid();
-    let core = Core::new(pid, parent_core.map(|p| p.pid()), opts.trap_exit);
+    // The process pays for its own control block, mailbox and task.
+    let account = memory::open().unwrap_or(memory::RUNTIME);
+    let _charged = memory::ChargeTo::new(account);
+    let core = Core::new(pid, parent_core.map(|p| p.pid()), opts.trap_exit, account);
     if opts.held {
         core.set_held();
     }
+    core.set_memory_limit(opts.memory_limit);
     let shared = Arc::new(Shared { core, mailbox: Mailbox::new(opts.capacity) });
     let monitor = arm(node, parent_core, &shared, process, opts, init_ack)?;
     Ok((ProcessRef::from_retained(shared), monitor))
@@ -78,7 +95,9 @@ pub(crate) fn reserve<M: Send + 'static>(
             allowed: "1 to 2^61 messages, or an unbounded mailbox",
         });
     }
-    let core = Core::new(node.state.next_pid(), None, false);
+    let account = memory::open().unwrap_or(memory::RUNTIME);
+    let _charged = memory::ChargeTo::new(account);
+    let core = Core::new(node.state.next_pid(), None, false, account);
     core.set_held();
     core.hand_over();
     Ok(Arc::new(Shared { core, mailbox: Mailbox::new(capacity) }))
@@ -108,9 +127,17 @@ pub(crate) fn respawn<P: Process>(
     }
     let parent_core = parent.core();
     let pid = state.next_pid();
+    let _charged = memory::ChargeTo::new(shared.core.account);
     shared.core.begin_incarnation(pid, Some(parent_core.pid()), trap_exit);
-    let opts =
-        SpawnOptions { name, capacity: None, trap_exit, link: true, monitor: false, held: true };
+    let opts = SpawnOptions {
+        name,
+        capacity: None,
+        trap_exit,
+        link: true,
+        monitor: false,
+        held: true,
+        memory_limit: None,
+    };
     match arm(node, Some(parent_core), shared, process, &opts, init_ack) {
         Ok(_) => Ok(()),
         Err(err) => {
@@ -171,7 +198,8 @@ fn arm<P: Process>(
 
     let mut ctx = Context::new(Arc::clone(shared), node.clone());
     ctx.init_ack = init_ack;
-    drop(state.runtime.spawn(run_loop::run(process, ctx)));
+    let task = run_loop::Accounted::new(Arc::clone(shared), run_loop::run(process, ctx));
+    drop(state.runtime.spawn(task));
     Ok(monitor)
 }
 

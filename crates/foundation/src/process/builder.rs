@@ -41,6 +41,7 @@ pub struct ProcessBuilder {
     trap_exit: bool,
     held: bool,
     init_ack: Option<InitAck>,
+    memory_limit: Option<u64>,
 }
 
 impl ProcessBuilder {
@@ -53,7 +54,18 @@ impl ProcessBuilder {
             trap_exit: false,
             held: false,
             init_ack: None,
+            memory_limit: None,
         }
+    }
+
+    /// Ends the process with [`ExitReason::MemoryLimit`](crate::ExitReason::MemoryLimit) once
+    /// it holds more than `bytes` (the BEAM's `max_heap_size`; see [`memory`](crate::memory)
+    /// for how it is measured and the overshoot bound). Needs the
+    /// [`AccountingAllocator`](crate::memory::AccountingAllocator); below 4,096 bytes is
+    /// rejected when spawning.
+    pub fn memory_limit(mut self, bytes: u64) -> Self {
+        self.memory_limit = Some(bytes);
+        self
     }
 
     /// Reports the outcome of the process's `init` to `ack` (a supervisor's synchronous start).
@@ -135,6 +147,7 @@ impl ProcessBuilder {
             link,
             monitor,
             held: self.held,
+            memory_limit: self.memory_limit,
         };
         (self.node, self.parent, opts, self.init_ack)
     }

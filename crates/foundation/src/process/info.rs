@@ -47,7 +47,11 @@ pub struct ProcessInfo {
     pub trap_exit: bool,
     /// The process that spawned it, if it was spawned from a process.
     pub parent: Option<Pid>,
-    /// Bytes of memory the process holds, measured. `None` until memory accounting is in place:
-    /// never an estimate.
+    /// Bytes the process holds, measured by the
+    /// [`AccountingAllocator`](crate::memory::AccountingAllocator); `None` without it (never an
+    /// estimate). See [`memory`](crate::memory) for what is counted.
     pub memory: Option<u64>,
+    /// The most it has held (over all its incarnations, for a supervised process); `None`
+    /// without the allocator.
+    pub memory_peak: Option<u64>,
 }

@@ -1,0 +1,45 @@
+//! Memory: per-process accounting, limits, and readings, measured rather than estimated.
+//!
+//! Install [`AccountingAllocator`] as the global allocator and every allocation is charged to
+//! the process that made it: the allocator tags each allocation with its account and credits
+//! that account when the allocation is freed, by whichever thread or process frees it. Memory
+//! sent to another process in a message stays charged to the sender until the receiver drops
+//! it. Allocations made outside any process are charged to the runtime account.
+//!
+//! A process is charged for its own control block and mailbox, its task (which holds its
+//! state), and everything it allocates while it runs and still holds.
+//! [`ProcessInfo::memory`](crate::ProcessInfo::memory) reads it; without the allocator it is
+//! `None`, never a guess.
+//!
+//! # Limits
+//!
+//! A process spawned with [`ProcessBuilder::memory_limit`](crate::ProcessBuilder::memory_limit)
+//! (the BEAM's `max_heap_size`) is ended with [`ExitReason::MemoryLimit`](crate::ExitReason)
+//! once it holds more than its limit: the check runs after every poll of the process, so a
+//! process can overshoot by what it allocates between two `.await` points (one poll), and no
+//! more. Like `kill`, the limit cannot be trapped and `terminate` does not run (it could only
+//! allocate more); its state is dropped, which frees its memory, and its links, monitors and
+//! supervisor see the reason. Its neighbours keep running.
+//!
+//! # Cost
+//!
+//! An 8-byte trailer per allocation and two atomic adds (one on allocation, one on free) on
+//! the account's counter, plus a thread-local swap around each poll of a process.
+
+mod accounts;
+mod allocator;
+
+pub use allocator::AccountingAllocator;
+
+pub(crate) use accounts::{ChargeTo, RUNTIME, close, live, open, peak};
+
+/// `true` once the [`AccountingAllocator`] is serving allocations.
+pub fn is_installed() -> bool {
+    accounts::INSTALLED.load(std::sync::atomic::Ordering::Relaxed)
+}
+
+/// Bytes held by the runtime account: allocations made outside any process, plus what ended
+/// processes left behind (until it is freed). `None` without the allocator.
+pub fn runtime_bytes() -> Option<u64> {
+    accounts::runtime_live()
+}
