@@ -16,6 +16,10 @@ use crate::engine::guard::{Guard, Interrupt, Mode, triage};
 use crate::engine::mailbox::Park;
 use crate::{BoxError, Context, Down, ExitReason, Process, ProcessStatus};
 
+/// How many messages a process handles in a row before it yields to its worker's other tasks
+/// (about the BEAM's 4,000 reductions per time slice).
+const YIELD_EVERY: u64 = 4000;
+
 /// What the receiver found.
 enum Event<M> {
     Message(M),
@@ -179,11 +183,12 @@ pub(crate) async fn run<P: Process>(mut process: P, mut ctx: Context<P::Message>
                 handled += 1;
                 core.set_handled(handled);
                 reason = outcome(result);
-                // Take part in tokio's cooperative budget: a process whose mailbox never runs dry
-                // still yields now and then, so it cannot starve its worker thread's other
-                // tasks, and its memory limit is checked (after every poll).
-                if reason.is_none() {
-                    tokio::task::consume_budget().await;
+                // The memory limit is checked after every message (and after every poll).
+                core.check_memory();
+                // A process whose mailbox never runs dry still yields now and then, so that it
+                // cannot starve the other tasks of its worker thread.
+                if reason.is_none() && handled % YIELD_EVERY == 0 {
+                    tokio::task::yield_now().await;
                 }
             }
             Event::Signal => {}

@@ -15,9 +15,9 @@
 //!
 //! A process spawned with [`ProcessBuilder::memory_limit`](crate::ProcessBuilder::memory_limit)
 //! (the BEAM's `max_heap_size`) is ended with [`ExitReason::MemoryLimit`](crate::ExitReason)
-//! once it holds more than its limit: the check runs after every poll of the process, so a
-//! process can overshoot by what it allocates between two `.await` points (one poll), and no
-//! more. Like `kill`, the limit cannot be trapped and `terminate` does not run (it could only
+//! once it holds more than its limit: the check runs after every message it handles and after
+//! every poll, so a process can overshoot by what it allocates within one message's handler
+//! before that handler's first `.await`, and no more. Like `kill`, the limit cannot be trapped and `terminate` does not run (it could only
 //! allocate more); its state is dropped, which frees its memory, and its links, monitors and
 //! supervisor see the reason. Its neighbours keep running.
 //!
