@@ -21,6 +21,13 @@
 //! allocate more); its state is dropped, which frees its memory, and its links, monitors and
 //! supervisor see the reason. Its neighbours keep running.
 //!
+//! # Isolated work
+//!
+//! [`isolate`] runs async work on its own task with its own account, a timeout and a memory
+//! cap, and turns a panic into an error; what it allocated is freed when it ends.
+//! [`isolate_blocking`] does the same for blocking work on tokio's blocking pool, with the
+//! limits a thread allows (see its docs).
+//!
 //! # Cost
 //!
 //! An 8-byte trailer per allocation and two atomic adds (one on allocation, one on free) on
@@ -28,8 +35,10 @@
 
 mod accounts;
 mod allocator;
+mod isolate;
 
 pub use allocator::AccountingAllocator;
+pub use isolate::{IsolateError, Isolation, isolate, isolate_blocking};
 
 pub(crate) use accounts::{ChargeTo, RUNTIME, close, live, open, peak};
 

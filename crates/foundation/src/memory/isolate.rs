@@ -1,0 +1,245 @@
+//! Running heavy work away from the caller: its own memory account, a memory cap, a timeout,
+//! and panic isolation (the spec's `isolate_memory_intensive_work`).
+
+use std::fmt;
+use std::future::Future;
+use std::panic::{AssertUnwindSafe, catch_unwind};
+use std::pin::Pin;
+use std::sync::Arc;
+use std::task::{Context, Poll};
+use std::time::Duration;
+
+use pin_project_lite::pin_project;
+
+use crate::ExitReason;
+use crate::memory::accounts::{self, ChargeTo};
+
+/// Limits for [`isolate`] and [`isolate_blocking`].
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct Isolation {
+    /// Give up after this long (`None`: no limit).
+    pub timeout: Option<Duration>,
+    /// End the work once it holds more than this many bytes (`None`: no cap). Needs the
+    /// [`AccountingAllocator`](super::AccountingAllocator).
+    pub memory_limit: Option<u64>,
+}
+
+impl Isolation {
+    /// No timeout, no cap.
+    pub fn new() -> Self {
+        Isolation::default()
+    }
+
+    /// Sets the timeout; zero is rejected when the work starts.
+    pub fn timeout(mut self, timeout: Duration) -> Self {
+        self.timeout = Some(timeout);
+        self
+    }
+
+    /// Sets the memory cap; zero is rejected when the work starts.
+    pub fn memory_limit(mut self, bytes: u64) -> Self {
+        self.memory_limit = Some(bytes);
+        self
+    }
+
+    fn validate(&self) -> Result<(), IsolateError> {
+        if self.timeout.is_some_and(|t| t.is_zero()) {
+            return Err(IsolateError::InvalidConfig { field: "timeout", allowed: "above zero" });
+        }
+        if self.memory_limit == Some(0) {
+            return Err(IsolateError::InvalidConfig {
+                field: "memory_limit",
+                allowed: "above zero bytes",
+            });
+        }
+        Ok(())
+    }
+}
+
+/// Why isolated work returned no value.
+#[derive(Clone, Debug, PartialEq)]
+#[non_exhaustive]
+pub enum IsolateError {
+    /// It panicked; the panic's message.
+    Panicked(Arc<str>),
+    /// It ran past its timeout.
+    Timeout(Duration),
+    /// It held more than its cap.
+    MemoryLimit {
+        /// The cap, in bytes.
+        limit: u64,
+        /// What it held when checked, in bytes.
+        held: u64,
+    },
+    /// A limit was out of range: names it and what it allows.
+    InvalidConfig {
+        /// The field.
+        field: &'static str,
+        /// What it allows.
+        allowed: &'static str,
+    },
+}
+
+impl fmt::Display for IsolateError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            IsolateError::Panicked(m) => write!(f, "isolated work panicked: {m}"),
+            IsolateError::Timeout(t) => write!(f, "isolated work ran past its timeout of {t:?}"),
+            IsolateError::MemoryLimit { limit, held } => {
+                write!(f, "isolated work held {held} bytes, over its cap of {limit}")
+            }
+            IsolateError::InvalidConfig { field, allowed } => {
+                write!(f, "invalid `{field}`: allowed values are {allowed}")
+            }
+        }
+    }
+}
+
+impl std::error::Error for IsolateError {}
+
+fn panicked(payload: &(dyn std::any::Any + Send)) -> IsolateError {
+    match ExitReason::from_panic(payload) {
+        ExitReason::Panicked(message) => IsolateError::Panicked(message),
+        other => IsolateError::Panicked(Arc::from(other.to_string())),
+    }
+}
+
+pin_project! {
+    /// Work charged to its own account, capped and panic-isolated at each poll.
+    struct Isolated<F> {
+        account: u64,
+        limit: Option<u64>,
+        #[pin]
+        inner: F,
+    }
+}
+
+impl<F: Future> Future for Isolated<F> {
+    type Output = Result<F::Output, IsolateError>;
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        let this = self.project();
+        let polled = {
+            let _charged = ChargeTo::new(*this.account);
+            let inner = this.inner;
+            catch_unwind(AssertUnwindSafe(|| inner.poll(cx)))
+        };
+        match polled {
+            Err(payload) => Poll::Ready(Err(panicked(&*payload))),
+            Ok(Poll::Ready(value)) => Poll::Ready(Ok(value)),
+            Ok(Poll::Pending) => match over(*this.account, *this.limit) {
+                Some(err) => Poll::Ready(Err(err)),
+                None => Poll::Pending,
+            },
+        }
+    }
+}
+
+fn over(account: u64, limit: Option<u64>) -> Option<IsolateError> {
+    let limit = limit?;
+    let held = accounts::live(account)?;
+    (held > limit).then_some(IsolateError::MemoryLimit { limit, held })
+}
+
+/// Runs async work on its own task, with its own memory account, and returns its value.
+///
+/// Its allocations are charged to its own account, not the caller's; a panic comes back as
+/// [`IsolateError::Panicked`]; past the timeout or over the memory cap (checked after every
+/// poll: the overshoot is one poll's allocations) the work is dropped, which frees what it
+/// held, and the error says why. The value it returns stays charged to the work's account
+/// until dropped (then to the runtime's): the caller's figure does not move.
+///
+/// Must be called within a tokio runtime.
+///
+/// ```
+/// # #[tokio::main(flavor = "current_thread")]
+/// # async fn main() {
+/// use foundation::memory::{Isolation, isolate};
+/// let sum = isolate(Isolation::new(), || async { (1..=10_000u64).sum::<u64>() }).await;
+/// assert_eq!(sum, Ok(50_005_000));
+/// # }
+/// ```
+pub async fn isolate<T, Fut, W>(limits: Isolation, work: W) -> Result<T, IsolateError>
+where
+    W: FnOnce() -> Fut + Send + 'static,
+    Fut: Future<Output = T> + Send + 'static,
+    T: Send + 'static,
+{
+    limits.validate()?;
+    let account = accounts::open().unwrap_or(accounts::RUNTIME);
+    let task = {
+        let _charged = ChargeTo::new(account);
+        tokio::spawn(async move {
+            let work = catch_unwind(AssertUnwindSafe(work)).map_err(|p| panicked(&*p))?;
+            Isolated { account, limit: limits.memory_limit, inner: work }.await
+        })
+    };
+    let abort = task.abort_handle();
+    let outcome = match limits.timeout {
+        Some(timeout) => match tokio::time::timeout(timeout, task).await {
+            Ok(joined) => joined,
+            Err(_) => {
+                abort.abort();
+                accounts::close(account);
+                return Err(IsolateError::Timeout(timeout));
+            }
+        },
+        None => task.await,
+    };
+    accounts::close(account);
+    match outcome {
+        Ok(result) => result,
+        Err(join) if join.is_panic() => Err(panicked(&*join.into_panic())),
+        Err(_) => Err(IsolateError::Panicked(Arc::from("isolated work was cancelled"))),
+    }
+}
+
+/// Runs blocking work on tokio's blocking pool, with its own memory account.
+///
+/// As [`isolate`], with two differences a thread imposes: blocking work cannot be stopped, so
+/// past the timeout the error comes back at once but the work runs on until it ends (and then
+/// frees what it held); and the memory cap is checked when the work ends, so an over-cap run
+/// returns [`IsolateError::MemoryLimit`] (its value dropped) instead of being cut short. For a
+/// hard cap, use async work with [`isolate`].
+pub async fn isolate_blocking<T, W>(limits: Isolation, work: W) -> Result<T, IsolateError>
+where
+    W: FnOnce() -> T + Send + 'static,
+    T: Send + 'static,
+{
+    limits.validate()?;
+    let account = accounts::open().unwrap_or(accounts::RUNTIME);
+    let task = tokio::task::spawn_blocking(move || {
+        let _charged = ChargeTo::new(account);
+        let value = catch_unwind(AssertUnwindSafe(work)).map_err(|p| panicked(&*p))?;
+        let peak = accounts::peak(account);
+        match (limits.memory_limit, peak) {
+            (Some(limit), Some(held)) if held > limit => {
+                drop(value);
+                Err(IsolateError::MemoryLimit { limit, held })
+            }
+            _ => Ok(value),
+        }
+    });
+    let mut task = task;
+    let outcome = match limits.timeout {
+        Some(timeout) => match tokio::time::timeout(timeout, &mut task).await {
+            Ok(joined) => joined,
+            Err(_) => {
+                // The thread runs on; its account closes when it ends.
+                drop(tokio::spawn(async move {
+                    let _ = task.await;
+                    accounts::close(account);
+                }));
+                return Err(IsolateError::Timeout(timeout));
+            }
+        },
+        None => (&mut task).await,
+    };
+    accounts::close(account);
+    match outcome {
+        Ok(result) => result,
+        Err(join) if join.is_panic() => Err(panicked(&*join.into_panic())),
+        Err(_) => Err(IsolateError::Panicked(Arc::from("isolated work was cancelled"))),
+    }
+}
