@@ -36,6 +36,32 @@ pub enum FaultTolerance {
     SelfHealing,
 }
 
+/// How an ecosystem's memory is budgeted.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+#[non_exhaustive]
+pub enum MemoryStrategy {
+    /// Each member has its own account and, with `process_memory_limit`, its own limit: the
+    /// member over it is ended alone. The default.
+    #[default]
+    IsolatedHeaps,
+    /// The members share one budget, `memory_budget`: when they hold more, the member holding
+    /// the most is ended (and, under self-healing, restarted), then the next if need be.
+    SharedHeap,
+}
+
+/// When members give back memory they hold but do not need (`Process::compact`).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+#[non_exhaustive]
+pub enum GcStrategy {
+    /// After every burst of messages (when a member's mailbox runs dry), and under pressure.
+    FrequentMinor,
+    /// Only when the ecosystem's memory pressure is high. The default.
+    #[default]
+    Standard,
+}
+
 /// Settings of an ecosystem, without its code (the process factories are given to
 /// [`EcosystemSpec`](super::EcosystemSpec)).
 ///
@@ -74,6 +100,20 @@ pub struct EcosystemConfig {
     /// One `message_processed` telemetry event per this many messages of a member (default
     /// 1,024; 0 turns the event off).
     pub message_sample_every: u64,
+    /// Isolated heaps or one shared budget.
+    pub memory_strategy: MemoryStrategy,
+    /// When members compact.
+    pub gc_strategy: GcStrategy,
+    /// Bytes each member may hold (isolated heaps); `None` for no limit. At least 4,096.
+    pub process_memory_limit: Option<u64>,
+    /// Bytes the members may hold together: enforced with the shared heap, the yardstick of
+    /// memory pressure with either strategy. At least 4,096 per member. Required with the
+    /// shared heap.
+    pub memory_budget: Option<u64>,
+    /// How often the budget and the pressure are checked (default 10 ms): the shared heap's
+    /// overshoot is what the members allocate in one interval.
+    #[serde(with = "humantime_serde")]
+    pub memory_check_interval: Duration,
 }
 
 impl Default for EcosystemConfig {
@@ -89,6 +129,11 @@ impl Default for EcosystemConfig {
             shutdown_timeout: crate::supervisor::DEFAULT_WORKER_SHUTDOWN,
             mailbox_capacity: crate::DEFAULT_MAILBOX_CAPACITY,
             message_sample_every: 1024,
+            memory_strategy: MemoryStrategy::default(),
+            gc_strategy: GcStrategy::default(),
+            process_memory_limit: None,
+            memory_budget: None,
+            memory_check_interval: Duration::from_millis(10),
         }
     }
 }
@@ -145,6 +190,30 @@ impl EcosystemConfig {
         self
     }
 
+    /// Sets the memory strategy.
+    pub fn memory_strategy(mut self, strategy: MemoryStrategy) -> Self {
+        self.memory_strategy = strategy;
+        self
+    }
+
+    /// Sets the GC strategy.
+    pub fn gc_strategy(mut self, strategy: GcStrategy) -> Self {
+        self.gc_strategy = strategy;
+        self
+    }
+
+    /// Sets each member's memory limit.
+    pub fn process_memory_limit(mut self, bytes: u64) -> Self {
+        self.process_memory_limit = Some(bytes);
+        self
+    }
+
+    /// Sets the ecosystem's memory budget.
+    pub fn memory_budget(mut self, bytes: u64) -> Self {
+        self.memory_budget = Some(bytes);
+        self
+    }
+
     /// The restart intensity.
     pub fn intensity(&self) -> RestartIntensity {
         RestartIntensity::new(self.max_restarts, self.restart_period)
@@ -166,6 +235,24 @@ impl EcosystemConfig {
             || self.mailbox_capacity > crate::engine::mailbox::MAX_CAPACITY
         {
             return bad("mailbox_capacity", "1 to 2^61 messages");
+        }
+        let minimum = crate::engine::spawn::MIN_MEMORY_LIMIT;
+        if self.process_memory_limit.is_some_and(|l| l < minimum) {
+            return bad("process_memory_limit", "at least 4,096 bytes");
+        }
+        if let Some(budget) = self.memory_budget
+            && budget < minimum.saturating_mul(self.workers as u64 + 1)
+        {
+            return bad(
+                "memory_budget",
+                "at least 4,096 bytes per member (coordinator and workers)",
+            );
+        }
+        if self.memory_strategy == MemoryStrategy::SharedHeap && self.memory_budget.is_none() {
+            return bad("memory_budget", "a budget in bytes, required with the shared heap");
+        }
+        if self.memory_check_interval.is_zero() {
+            return bad("memory_check_interval", "a duration above zero");
         }
         Ok(())
     }

@@ -10,7 +10,7 @@ use parking_lot::Mutex;
 
 use crate::ecosystem::{
     CoordinatorHealth, EcosystemConfig, EcosystemError, EcosystemInfo, FaultTolerance, Health,
-    HealthStatus, MemberInfo, MemberState, Members, Role, WorkerCounts,
+    HealthStatus, MemberInfo, MemberState, Members, MemoryPressure, Role, WorkerCounts,
 };
 use crate::engine::control::Shared;
 use crate::supervisor::{ChildSpec, SupervisorRef};
@@ -157,6 +157,7 @@ impl<CM: Send + 'static, WM: Send + 'static> Ecosystem<CM, WM> {
             .chain(&info.workers)
             .filter(|m| m.mailbox_full)
             .count();
+        let memory_pressure = self.memory_pressure(&info);
         let status = if info.supervisor.is_none()
             || coordinator == CoordinatorHealth::Dead
             || workers.alive + workers.restarting == 0
@@ -165,6 +166,7 @@ impl<CM: Send + 'static, WM: Send + 'static> Ecosystem<CM, WM> {
         } else if coordinator != CoordinatorHealth::Alive
             || workers.alive < workers.total
             || members_at_capacity > 0
+            || memory_pressure == Some(MemoryPressure::High)
         {
             HealthStatus::Degraded
         } else {
@@ -174,7 +176,7 @@ impl<CM: Send + 'static, WM: Send + 'static> Ecosystem<CM, WM> {
             status,
             coordinator,
             workers,
-            memory_pressure: None,
+            memory_pressure,
             message_backlog: info.message_backlog,
             members_at_capacity,
             self_healing: self.inner.config.fault_tolerance == FaultTolerance::SelfHealing,
@@ -191,6 +193,7 @@ impl<CM: Send + 'static, WM: Send + 'static> Ecosystem<CM, WM> {
                 &inner.node,
                 Some(inner.config.mailbox_capacity),
             )?;
+            crate::ecosystem::spawn::prepare(&address.core, &inner.config);
             let worker = ProcessRef::from_retained(Arc::clone(&address));
             let index = inner.members.push_worker(worker.clone());
             let incarnations = Arc::new(AtomicU64::new(0));
@@ -256,6 +259,20 @@ impl<CM: Send + 'static, WM: Send + 'static> Ecosystem<CM, WM> {
         for worker in inner.members.workers() {
             worker.exited().await;
         }
+    }
+
+    /// Pressure against the budget; without one, the fullest member against its own limit.
+    fn memory_pressure(&self, info: &EcosystemInfo) -> Option<MemoryPressure> {
+        let config = &self.inner.config;
+        if let Some(budget) = config.memory_budget {
+            return Some(crate::ecosystem::memory_watch::pressure(info.total_memory?, budget));
+        }
+        let limit = config.process_memory_limit?;
+        std::iter::once(&info.coordinator)
+            .chain(&info.workers)
+            .filter_map(|m| m.memory)
+            .map(|held| crate::ecosystem::memory_watch::pressure(held, limit))
+            .max()
     }
 
     fn supervisor_pid(&self) -> Option<Pid> {

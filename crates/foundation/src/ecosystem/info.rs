@@ -86,7 +86,7 @@ pub enum HealthStatus {
     /// Everything runs and no mailbox is full.
     Healthy,
     /// Still working, but something is wrong: the coordinator or a worker is restarting or
-    /// dead, or a mailbox is full.
+    /// dead, a mailbox is full, or memory pressure is high.
     Degraded,
     /// Not working: the supervisor is gone, the coordinator is dead for good, or no worker is
     /// alive or restarting.

@@ -75,6 +75,20 @@ impl<P: Process> Process for Member<P> {
         self.inner.handle_down(ctx, down).await
     }
 
+    fn compact(&mut self, ctx: &mut Context<P::Message>) {
+        let before = ctx.shared.core.memory();
+        self.inner.compact(ctx);
+        let after = ctx.shared.core.memory();
+        let bytes_returned = before.zip(after).map(|(b, a)| b.saturating_sub(a));
+        let event = Event::GcCompleted {
+            ecosystem: self.ecosystem.to_string(),
+            role: self.role,
+            pid: ctx.pid(),
+            bytes_returned,
+        };
+        self.node.telemetry().emit(&event);
+    }
+
     async fn terminate(&mut self, ctx: &mut Context<P::Message>, reason: &ExitReason) {
         self.inner.terminate(ctx, reason).await;
     }

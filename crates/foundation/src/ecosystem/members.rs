@@ -41,6 +41,14 @@ impl<CM: Send + 'static, WM: Send + 'static> Members<CM, WM> {
         self.inner.workers.write().get_mut(index).and_then(Option::take)
     }
 
+    /// Every member's address, type-erased: the coordinator first.
+    pub(crate) fn processes(&self) -> Vec<Arc<dyn crate::engine::control::AnyProcess>> {
+        let mut all: Vec<Arc<dyn crate::engine::control::AnyProcess>> =
+            vec![Arc::clone(&self.inner.coordinator.shared) as _];
+        all.extend(self.inner.workers.read().iter().flatten().map(|w| Arc::clone(&w.shared) as _));
+        all
+    }
+
     /// The ecosystem's topology.
     pub fn topology(&self) -> Topology {
         self.inner.topology

@@ -37,7 +37,23 @@
 //!
 //! [`Ecosystem::health`] is `Critical` when the supervisor is gone, the coordinator is dead for
 //! good, or no worker is alive or restarting; `Degraded` when the coordinator or a worker is
-//! restarting or dead, or a member's mailbox is full; `Healthy` otherwise.
+//! restarting or dead, a member's mailbox is full, or memory pressure is high; `Healthy`
+//! otherwise. Memory pressure is the members' total against `memory_budget` (low under half,
+//! medium under 90%, high beyond), or without a budget the fullest member against
+//! `process_memory_limit`; `None` without either, or without the accounting allocator.
+//!
+//! # Memory
+//!
+//! With [`MemoryStrategy::IsolatedHeaps`] each member has its own account and, with
+//! `process_memory_limit`, its own limit (see [`memory`](crate::memory)): the member over it is
+//! ended with `MemoryLimit` and, under self-healing, restarted. With
+//! [`MemoryStrategy::SharedHeap`] the members share `memory_budget`: every
+//! `memory_check_interval` the total is measured, and while it is over the budget the member
+//! holding the most is ended first (the policy: the largest offender goes, the others keep
+//! running). [`GcStrategy::FrequentMinor`] calls each member's `compact` after every burst of
+//! messages; [`GcStrategy::Standard`] only when the pressure turns high. Each compaction is told
+//! as a `gc_completed` event with the bytes it gave back, and each change of pressure as a
+//! `memory_pressure` event.
 //!
 //! # Shutdown
 //!
@@ -51,12 +67,15 @@ mod handle;
 mod info;
 mod member;
 mod members;
+mod memory_watch;
 mod snapshot;
-mod spawn;
+pub(crate) mod spawn;
 mod spec;
 mod work;
 
-pub use config::{ConfigError, EcosystemConfig, FaultTolerance, MAX_WORKERS, Topology};
+pub use config::{
+    ConfigError, EcosystemConfig, FaultTolerance, GcStrategy, MAX_WORKERS, MemoryStrategy, Topology,
+};
 pub use error::EcosystemError;
 pub use handle::Ecosystem;
 pub use info::{

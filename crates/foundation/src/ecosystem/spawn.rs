@@ -11,6 +11,8 @@ use crate::ecosystem::{
     ConfigError, CoordinatorStart, Ecosystem, EcosystemError, EcosystemSpec, FaultTolerance,
     Members, SnapshotStore, WorkerStart,
 };
+use crate::ecosystem::{EcosystemConfig, GcStrategy, MemoryStrategy, memory_watch};
+use crate::engine::control::{AnyProcess, Core};
 use crate::engine::spawn::reserve;
 use crate::error::RegisterError;
 use crate::supervisor::{ChildSpec, Restart, Shutdown, SupervisorError, SupervisorSpec};
@@ -56,6 +58,7 @@ impl Node {
         let ecosystem: Arc<str> = Arc::from(config.name.as_str());
 
         let coordinator_address = reserve::<C::Message>(self, capacity)?;
+        prepare(&coordinator_address.core, &config);
         let members = Members::new(
             config.topology,
             ProcessRef::from_retained(Arc::clone(&coordinator_address)),
@@ -121,6 +124,7 @@ impl Node {
         let mut worker_incarnations = Vec::with_capacity(config.workers);
         for _ in 0..config.workers {
             let address = reserve::<W::Message>(self, capacity)?;
+            prepare(&address.core, &config);
             let index = members.push_worker(ProcessRef::from_retained(Arc::clone(&address)));
             let incarnations = Arc::new(AtomicU64::new(0));
             worker_incarnations.push(Arc::clone(&incarnations));
@@ -149,6 +153,18 @@ impl Node {
             let reason = watched.shared.core.wait_final().await;
             node.telemetry().emit(&Event::EcosystemStopped { ecosystem: name, reason });
         }));
+        if config.memory_budget.is_some() {
+            let watched = members.clone();
+            let all: Arc<dyn Fn() -> Vec<Arc<dyn AnyProcess>> + Send + Sync> =
+                Arc::new(move || watched.processes());
+            let task = memory_watch::watch(
+                self.clone(),
+                config.clone(),
+                all,
+                supervisor.inner.downgrade(),
+            );
+            drop(self.state.runtime.spawn(task));
+        }
         Ok(Ecosystem::new(
             self.clone(),
             config,
@@ -159,4 +175,12 @@ impl Node {
             worker_incarnations,
         ))
     }
+}
+
+/// Applies the memory settings to a member's address, for every incarnation.
+pub(crate) fn prepare(core: &Core, config: &EcosystemConfig) {
+    if config.memory_strategy == MemoryStrategy::IsolatedHeaps {
+        core.set_memory_limit(config.process_memory_limit);
+    }
+    core.set_gc_eager(config.gc_strategy == GcStrategy::FrequentMinor);
 }

@@ -26,6 +26,8 @@ pub(crate) enum Signal {
     Kill,
     /// The process went over its memory limit: cannot be trapped, as `kill`.
     Overrun { limit: u64, held: u64 },
+    /// Memory pressure: give back what you can (`Process::compact`).
+    Compact,
     /// A monitored process ended.
     Down(Down),
 }
@@ -113,6 +115,8 @@ pub(crate) struct Core {
     /// Bytes the process may hold; 0 for no limit.
     memory_limit: AtomicU64,
     overrun: AtomicBool,
+    /// Compact after every burst of messages (an ecosystem's `frequent_minor`).
+    gc_eager: AtomicBool,
 }
 
 impl Core {
@@ -121,6 +125,7 @@ impl Core {
             account,
             memory_limit: AtomicU64::new(0),
             overrun: AtomicBool::new(false),
+            gc_eager: AtomicBool::new(false),
             node: pid.node(),
             local: AtomicU64::new(pid.local_id()),
             parent: AtomicU64::new(parent.map_or(0, Pid::local_id)),
@@ -170,6 +175,19 @@ impl Core {
     /// by the caller; otherwise the running incarnation will close it when it ends.
     pub(crate) fn orphan(&self) -> bool {
         self.adoption.swap(adoption::ORPHAN, AcqRel) == adoption::WAITING
+    }
+
+    pub(crate) fn set_gc_eager(&self, eager: bool) {
+        self.gc_eager.store(eager, Relaxed);
+    }
+
+    pub(crate) fn gc_eager(&self) -> bool {
+        self.gc_eager.load(Relaxed)
+    }
+
+    /// Bytes the process's account holds, if the accounting allocator is installed.
+    pub(crate) fn memory(&self) -> Option<u64> {
+        crate::memory::live(self.account)
     }
 
     pub(crate) fn set_memory_limit(&self, limit: Option<u64>) {

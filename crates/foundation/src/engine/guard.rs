@@ -78,6 +78,7 @@ pub(crate) fn triage(core: &Core, deferred: &mut Vec<Signal>, mode: Mode) -> Opt
                 }
             }
             Signal::Down(down) => deferred.push(Signal::Down(down)),
+            Signal::Compact => deferred.push(Signal::Compact),
         }
     }
     None

@@ -24,6 +24,8 @@ const YIELD_EVERY: u64 = 4000;
 enum Event<M> {
     Message(M),
     Signal,
+    /// The mailbox ran dry after a burst, and the process compacts after bursts.
+    Drained,
     /// No message is left and no strong address either: nothing can ever arrive.
     Idle,
 }
@@ -35,6 +37,8 @@ struct Receiver {
     popped: usize,
     /// The receiver marked itself parked and went to sleep.
     parked: bool,
+    /// Messages came since the receiver last ran dry.
+    burst: bool,
 }
 
 impl Receiver {
@@ -55,12 +59,16 @@ impl Receiver {
         loop {
             if let Some(msg) = mailbox.pop() {
                 self.popped += 1;
+                self.burst = true;
                 if self.popped >= mailbox.release_batch() {
                     mailbox.release(std::mem::take(&mut self.popped));
                 }
                 return Poll::Ready(Event::Message(msg));
             }
             mailbox.release(std::mem::take(&mut self.popped));
+            if std::mem::take(&mut self.burst) && core.gc_eager() {
+                return Poll::Ready(Event::Drained);
+            }
             core.waker.register(cx.waker());
             match mailbox.try_park() {
                 Park::Retry => {
@@ -104,6 +112,14 @@ macro_rules! guarded {
             Err(payload) => Err(Interrupt::panic(&*payload)),
         }
     }};
+}
+
+/// Runs the process's `compact`; a panic there ends the process as any handler's would, so
+/// it is caught and turned into a stop.
+fn compact<P: Process>(process: &mut P, ctx: &mut Context<P::Message>) {
+    if let Err(payload) = catch_unwind(AssertUnwindSafe(|| process.compact(ctx))) {
+        ctx.stop(ExitReason::from_panic(&*payload));
+    }
 }
 
 /// Makes a closure `FnOnce`, so the future it returns may keep the borrows it captured.
@@ -173,6 +189,10 @@ pub(crate) async fn run<P: Process>(mut process: P, mut ctx: Context<P::Message>
                 Signal::Overrun { limit, held } => {
                     Err(Interrupt { reason: ExitReason::MemoryLimit { limit, held }, kill: true })
                 }
+                Signal::Compact => {
+                    compact(&mut process, &mut ctx);
+                    Ok(Ok(()))
+                }
             };
             reason = outcome(result);
             continue;
@@ -192,6 +212,7 @@ pub(crate) async fn run<P: Process>(mut process: P, mut ctx: Context<P::Message>
                 }
             }
             Event::Signal => {}
+            Event::Drained => compact(&mut process, &mut ctx),
             Event::Idle => reason = ended(ExitReason::Normal),
         }
     }

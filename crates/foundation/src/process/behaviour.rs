@@ -86,6 +86,15 @@ pub trait Process: Send + Sized + 'static {
         async { Ok(()) }
     }
 
+    /// Gives back memory the process holds but does not need (caches, spare capacity): the
+    /// analogue of a garbage collection, since Rust frees what is dropped at once. Called
+    /// after each burst of messages when the process's GC strategy is eager (an ecosystem's
+    /// `frequent_minor`), and when its ecosystem is under memory pressure. Does nothing by
+    /// default.
+    fn compact(&mut self, ctx: &mut Context<Self::Message>) {
+        let _ = ctx;
+    }
+
     /// Runs once when the process ends, with the reason, except after `kill` or when `init`
     /// did not complete. Only `kill` interrupts it. Does nothing by default.
     fn terminate(

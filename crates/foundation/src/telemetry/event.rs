@@ -1,6 +1,6 @@
 //! Telemetry events, named as the spec names them.
 
-use crate::ecosystem::{Role, Topology};
+use crate::ecosystem::{MemoryPressure, Role, Topology};
 use crate::{ExitReason, Pid};
 
 /// Something observable happened. Each variant carries the spec's event name
@@ -67,11 +67,38 @@ pub enum Event {
         /// Messages handled since the member's previous `MessageProcessed` event.
         count: u64,
     },
+    /// A member compacted (`Process::compact`): after a burst under `frequent_minor`, or
+    /// under memory pressure.
+    #[non_exhaustive]
+    GcCompleted {
+        /// The ecosystem.
+        ecosystem: String,
+        /// The member.
+        role: Role,
+        /// Its pid.
+        pid: Pid,
+        /// Bytes its account held less after compacting than before (0 if none; measured,
+        /// and `None` without the accounting allocator).
+        bytes_returned: Option<u64>,
+    },
+    /// An ecosystem's memory pressure changed level.
+    #[non_exhaustive]
+    MemoryPressure {
+        /// The ecosystem.
+        ecosystem: String,
+        /// The new level.
+        pressure: MemoryPressure,
+        /// Bytes its members hold.
+        held: u64,
+        /// Its budget, in bytes.
+        budget: u64,
+    },
 }
 
 impl Event {
     /// The spec's name of the event: `foundation.ecosystem.started`, `...stopped`,
-    /// `...coordinator_restarted`, `...worker_restarted`, `...message_processed`.
+    /// `...coordinator_restarted`, `...worker_restarted`, `...message_processed`,
+    /// `...gc_completed`, `...memory_pressure`.
     pub fn name(&self) -> &'static str {
         match self {
             Event::EcosystemStarted { .. } => "foundation.ecosystem.started",
@@ -79,6 +106,8 @@ impl Event {
             Event::CoordinatorRestarted { .. } => "foundation.ecosystem.coordinator_restarted",
             Event::WorkerRestarted { .. } => "foundation.ecosystem.worker_restarted",
             Event::MessageProcessed { .. } => "foundation.ecosystem.message_processed",
+            Event::GcCompleted { .. } => "foundation.ecosystem.gc_completed",
+            Event::MemoryPressure { .. } => "foundation.ecosystem.memory_pressure",
         }
     }
 
@@ -89,7 +118,9 @@ impl Event {
             | Event::EcosystemStopped { ecosystem, .. }
             | Event::CoordinatorRestarted { ecosystem, .. }
             | Event::WorkerRestarted { ecosystem, .. }
-            | Event::MessageProcessed { ecosystem, .. } => ecosystem,
+            | Event::MessageProcessed { ecosystem, .. }
+            | Event::GcCompleted { ecosystem, .. }
+            | Event::MemoryPressure { ecosystem, .. } => ecosystem,
         }
     }
 }

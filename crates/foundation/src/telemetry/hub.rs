@@ -108,6 +108,14 @@ fn record_metrics(event: &Event) {
             metrics::counter!("foundation_ecosystem_messages_processed_total", "ecosystem" => ecosystem)
                 .increment(*count);
         }
+        Event::GcCompleted { bytes_returned, .. } => {
+            metrics::counter!("foundation_ecosystem_gc_bytes_returned_total", "ecosystem" => ecosystem)
+                .increment(bytes_returned.unwrap_or(0));
+        }
+        Event::MemoryPressure { held, .. } => {
+            metrics::gauge!("foundation_ecosystem_memory_bytes", "ecosystem" => ecosystem)
+                .set(*held as f64);
+        }
     }
 }
 
@@ -128,6 +136,12 @@ fn trace(event: &Event) {
         }
         Event::MessageProcessed { ecosystem, role, pid, count } => {
             tracing::trace!(target: "foundation::telemetry", event = name, ecosystem = %ecosystem, role = ?role, pid = %pid, count);
+        }
+        Event::GcCompleted { ecosystem, role, pid, bytes_returned } => {
+            tracing::debug!(target: "foundation::telemetry", event = name, ecosystem = %ecosystem, role = ?role, pid = %pid, bytes_returned = ?bytes_returned);
+        }
+        Event::MemoryPressure { ecosystem, pressure, held, budget } => {
+            tracing::warn!(target: "foundation::telemetry", event = name, ecosystem = %ecosystem, pressure = ?pressure, held, budget);
         }
     }
 }

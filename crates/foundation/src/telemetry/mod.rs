@@ -11,14 +11,15 @@
 //! | `foundation.ecosystem.coordinator_restarted` | a new coordinator incarnation has started |
 //! | `foundation.ecosystem.worker_restarted` | a new worker incarnation has started |
 //! | `foundation.ecosystem.message_processed` | sampled: every `message_sample_every` messages per member |
-//!
-//! `gc_completed` and `memory_pressure` arrive with memory accounting.
+//! | `foundation.ecosystem.gc_completed` | a member compacted, with the bytes it gave back |
+//! | `foundation.ecosystem.memory_pressure` | the ecosystem's memory pressure changed level |
 //!
 //! # Metrics
 //!
 //! Counters `foundation_ecosystem_started_total`, `..._stopped_total`,
 //! `..._coordinator_restarts_total`, `..._worker_restarts_total`,
-//! `..._messages_processed_total`, and the gauge `foundation_ecosystem_workers`, each labelled
+//! `..._messages_processed_total`, `..._gc_bytes_returned_total`, and the gauges
+//! `foundation_ecosystem_workers` and `foundation_ecosystem_memory_bytes`, each labelled
 //! `ecosystem`. Install any `metrics` recorder (a Prometheus exporter, say) to collect them.
 //!
 //! # Cost
