@@ -20,7 +20,7 @@ pub(crate) fn pressure(held: u64, budget: u64) -> MemoryPressure {
 }
 
 /// Watches the members' memory every `memory_check_interval` until the ecosystem's supervisor
-/// ends: tells `memory_pressure` changes, asks members to compact when it is high (standard
+/// ends: sets the `foundation_ecosystem_memory_bytes` gauge, tells `memory_pressure` changes, asks members to compact when it is high (standard
 /// GC), and with the shared heap ends the member holding the most while the budget is exceeded.
 pub(crate) async fn watch(
     node: Node,
@@ -28,7 +28,6 @@ pub(crate) async fn watch(
     members: Arc<dyn Fn() -> Vec<Arc<dyn AnyProcess>> + Send + Sync>,
     supervisor: WeakProcessRef<crate::engine::supervision::SupervisorMsg>,
 ) {
-    let Some(budget) = config.memory_budget else { return };
     let mut ticks = tokio::time::interval(config.memory_check_interval);
     ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     let mut level = MemoryPressure::Low;
@@ -44,6 +43,9 @@ pub(crate) async fn watch(
             continue;
         }
         let total: u64 = held.iter().map(|(bytes, _)| bytes).sum();
+        metrics::gauge!("foundation_ecosystem_memory_bytes", "ecosystem" => config.name.clone())
+            .set(total as f64);
+        let Some(budget) = config.memory_budget else { continue };
         let now = pressure(total, budget);
         if now != level {
             level = now;

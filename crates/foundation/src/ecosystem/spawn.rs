@@ -153,7 +153,7 @@ impl Node {
             let reason = watched.shared.core.wait_final().await;
             node.telemetry().emit(&Event::EcosystemStopped { ecosystem: name, reason });
         }));
-        if config.memory_budget.is_some() {
+        if config.memory_budget.is_some() || crate::memory::is_installed() {
             let watched = members.clone();
             let all: Arc<dyn Fn() -> Vec<Arc<dyn AnyProcess>> + Send + Sync> =
                 Arc::new(move || watched.processes());

@@ -21,6 +21,13 @@ pub(crate) const SLOTS: usize = 1 << 20;
 /// The runtime's account: allocations made outside any process.
 pub(crate) const RUNTIME: u64 = 0;
 
+/// The runtime account is spread over this many slots (0 to 15), one per thread in turn, so
+/// that threads allocating outside processes do not all contend on one counter.
+const RUNTIME_STRIPES: usize = 16;
+
+/// One account, alone on its cache line: processes running on different cores never share
+/// one.
+#[repr(align(64))]
 struct Slot {
     /// Bytes held. Signed arithmetic in an unsigned word: frees may briefly run ahead of
     /// allocations seen on another thread.
@@ -39,12 +46,29 @@ static TABLE: [Slot; SLOTS] = [EMPTY; SLOTS];
 /// unavailable, never guessed.
 pub(crate) static INSTALLED: AtomicBool = AtomicBool::new(false);
 
-static NEXT_UNUSED: AtomicU32 = AtomicU32::new(1);
+static NEXT_UNUSED: AtomicU32 = AtomicU32::new(RUNTIME_STRIPES as u32);
+static NEXT_STRIPE: AtomicU32 = AtomicU32::new(0);
 static FREE: Mutex<Vec<u32>> = Mutex::new(Vec::new());
 
 thread_local! {
     /// The account of the process being polled on this thread.
     static CURRENT: Cell<u64> = const { Cell::new(RUNTIME) };
+    /// This thread's runtime stripe, plus one (0: not chosen yet).
+    static STRIPE: Cell<u32> = const { Cell::new(0) };
+}
+
+/// The runtime slot this thread charges and credits.
+#[inline]
+fn runtime_slot() -> &'static Slot {
+    let stripe = STRIPE
+        .try_with(|s| {
+            if s.get() == 0 {
+                s.set(NEXT_STRIPE.fetch_add(1, Relaxed) % RUNTIME_STRIPES as u32 + 1);
+            }
+            s.get() - 1
+        })
+        .unwrap_or(0);
+    &TABLE[stripe as usize]
 }
 
 fn split(tag: u64) -> (usize, u32) {
@@ -74,10 +98,11 @@ pub(crate) fn restore(previous: u64) {
 #[inline]
 pub(crate) fn charge(tag: u64, bytes: usize) {
     let (index, generation) = split(tag);
-    let mut slot = &TABLE[index];
-    if index != 0 && slot.generation.load(Acquire) != generation {
-        slot = &TABLE[0];
-    }
+    let slot = if index == 0 || TABLE[index].generation.load(Acquire) != generation {
+        runtime_slot()
+    } else {
+        &TABLE[index]
+    };
     let live = slot.live.fetch_add(bytes as u64, Relaxed).wrapping_add(bytes as u64);
     if (live as i64) > 0 && live > slot.peak.load(Relaxed) {
         slot.peak.fetch_max(live, Relaxed);
@@ -89,11 +114,10 @@ pub(crate) fn charge(tag: u64, bytes: usize) {
 #[inline]
 pub(crate) fn credit(tag: u64, bytes: usize) {
     let (index, generation) = split(tag);
-    let slot = &TABLE[index];
-    if slot.generation.load(Acquire) == generation {
-        slot.live.fetch_sub(bytes as u64, Relaxed);
+    if index != 0 && TABLE[index].generation.load(Acquire) == generation {
+        TABLE[index].live.fetch_sub(bytes as u64, Relaxed);
     } else {
-        TABLE[0].live.fetch_sub(bytes as u64, Relaxed);
+        runtime_slot().live.fetch_sub(bytes as u64, Relaxed);
     }
 }
 
@@ -122,7 +146,7 @@ pub(crate) fn open() -> Option<u64> {
 /// allocations are credited there.
 pub(crate) fn close(tag: u64) {
     let (index, generation) = split(tag);
-    if index == 0 {
+    if index < RUNTIME_STRIPES {
         return;
     }
     let slot = &TABLE[index];
@@ -147,7 +171,7 @@ pub(crate) fn live(tag: u64) -> Option<u64> {
     }
     let (index, generation) = split(tag);
     let slot = &TABLE[index];
-    if slot.generation.load(Acquire) != generation {
+    if index < RUNTIME_STRIPES || slot.generation.load(Acquire) != generation {
         return None;
     }
     Some((slot.live.load(Relaxed) as i64).max(0) as u64)
@@ -162,7 +186,9 @@ pub(crate) fn peak(tag: u64) -> Option<u64> {
 /// Bytes the runtime account holds (allocations outside any process, and what ended processes
 /// left behind), if the allocator is installed.
 pub(crate) fn runtime_live() -> Option<u64> {
-    INSTALLED.load(Relaxed).then(|| (TABLE[0].live.load(Relaxed) as i64).max(0) as u64)
+    let sum =
+        TABLE[..RUNTIME_STRIPES].iter().fold(0u64, |sum, s| sum.wrapping_add(s.live.load(Relaxed)));
+    INSTALLED.load(Relaxed).then(|| (sum as i64).max(0) as u64)
 }
 
 /// Charges this thread's allocations to an account until dropped.
