@@ -121,7 +121,9 @@ impl<T: Send + 'static, WM: Send + 'static> Ledger<T> for Inner<T, WM> {
     }
 }
 
-/// Hands work to an ecosystem's workers with acknowledgements (see [the module](self)).
+/// Hands work to an ecosystem's workers with acknowledgements: a [`Job`] dropped without
+/// [`Job::ack`] comes back and goes to another live worker, so acknowledged work is done
+/// exactly once.
 ///
 /// Make it in the coordinator's factory and keep it across coordinator restarts by saving it
 /// in the snapshot store, so that work in flight survives the coordinator too:
