@@ -17,7 +17,16 @@
 //! - Every end of a process is a typed [`ExitReason`]; a panic in a handler becomes
 //!   [`ExitReason::Panicked`] and never takes a thread or another process with it.
 //! - **Supervisors** restart failed processes with OTP's strategies and defaults: see
-//!   [`supervisor`] and [`Node::spawn_supervisor`].
+//!   [`supervisor`] and [`Node::spawn_supervisor`]. A supervised process keeps its address,
+//!   and the messages waiting in its mailbox, across restarts.
+//! - **Ecosystems** ([`ecosystem`], [`Node::spawn_ecosystem`]): a coordinator and its workers
+//!   under one supervisor, self-healing, with stable addresses, coordinator snapshots, tree,
+//!   mesh and ring topologies, an acknowledge protocol for work, `info` and `health`.
+//! - **Memory** ([`memory`]): install [`memory::AccountingAllocator`] and every process's memory
+//!   is measured, limits end only the offender, ecosystems can share a budget, and
+//!   [`memory::isolate`] runs heavy work on its own account.
+//! - **Telemetry** ([`telemetry`]): the spec's ecosystem events to observers attached at run
+//!   time, to `tracing`, and to the `metrics` facade.
 //! - **Timers**: [`Context::send_after`], [`Context::send_interval`].
 //!
 //! ```
