@@ -47,6 +47,24 @@ fn extended(layout: Layout) -> Option<(usize, Layout)> {
     Some((offset, layout))
 }
 
+/// Writes a fresh block's trailer with the current account and charges the account.
+///
+/// # Safety
+///
+/// `ptr` is null, or a block `System` returned for the layout `extended` gave with this
+/// `offset`: the trailer at `offset` lies inside it and is 8-aligned.
+#[inline]
+unsafe fn tag(ptr: *mut u8, offset: usize, size: usize) -> *mut u8 {
+    if !ptr.is_null() {
+        let account = accounts::current();
+        // SAFETY: the caller guarantees the trailer is in bounds and aligned.
+        unsafe { ptr.add(offset).cast::<u64>().write(account) };
+        accounts::charge(account, size);
+        accounts::INSTALLED.store(true, Relaxed);
+    }
+    ptr
+}
+
 // SAFETY (for the impl as a whole): every method forwards to `System` with a layout that
 // extends the caller's by a trailer, and reads or writes the trailer only inside memory that
 // `System` returned for that extended layout.
@@ -56,15 +74,8 @@ unsafe impl GlobalAlloc for AccountingAllocator {
         let Some((offset, full)) = extended(layout) else { return std::ptr::null_mut() };
         // SAFETY: `full` has a non-zero size (at least the trailer) and a valid alignment.
         let ptr = unsafe { System.alloc(full) };
-        if !ptr.is_null() {
-            let tag = accounts::current();
-            // SAFETY: `offset + TRAILER <= full.size()`, and `offset` is a multiple of 8 from
-            // a base aligned to at least 8, so the trailer write is in bounds and aligned.
-            unsafe { ptr.add(offset).cast::<u64>().write(tag) };
-            accounts::charge(tag, layout.size());
-            accounts::INSTALLED.store(true, Relaxed);
-        }
-        ptr
+        // SAFETY: `ptr` is null or a block from `System` for `full`, as `tag` requires.
+        unsafe { tag(ptr, offset, layout.size()) }
     }
 
     #[inline]
@@ -72,14 +83,8 @@ unsafe impl GlobalAlloc for AccountingAllocator {
         let Some((offset, full)) = extended(layout) else { return std::ptr::null_mut() };
         // SAFETY: as in `alloc`.
         let ptr = unsafe { System.alloc_zeroed(full) };
-        if !ptr.is_null() {
-            let tag = accounts::current();
-            // SAFETY: as in `alloc`.
-            unsafe { ptr.add(offset).cast::<u64>().write(tag) };
-            accounts::charge(tag, layout.size());
-            accounts::INSTALLED.store(true, Relaxed);
-        }
-        ptr
+        // SAFETY: as in `alloc`.
+        unsafe { tag(ptr, offset, layout.size()) }
     }
 
     #[inline]
