@@ -10,7 +10,7 @@
 #![allow(missing_docs)]
 
 use std::sync::Arc;
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::atomic::AtomicUsize;
 use std::time::{Duration, Instant};
 
 use criterion::{BenchmarkId, Criterion, Throughput, criterion_group, criterion_main};
@@ -22,44 +22,9 @@ use tokio::sync::Notify;
 #[global_allocator]
 static ALLOCATOR: AccountingAllocator = AccountingAllocator::new();
 
-fn runtime() -> tokio::runtime::Runtime {
-    tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().unwrap()
-}
+mod common;
 
-struct Ready(Arc<(AtomicUsize, Notify)>);
-
-impl Process for Ready {
-    type Message = ();
-
-    async fn init(&mut self, _ctx: &mut Context<()>) -> Result<(), BoxError> {
-        if self.0.0.fetch_sub(1, Ordering::AcqRel) == 1 {
-            self.0.1.notify_one();
-        }
-        Ok(())
-    }
-
-    async fn handle(&mut self, _ctx: &mut Context<()>, _msg: ()) -> Result<(), BoxError> {
-        Ok(())
-    }
-}
-
-struct Sink {
-    seen: u64,
-    target: u64,
-    done: Arc<Notify>,
-}
-
-impl Process for Sink {
-    type Message = u64;
-
-    async fn handle(&mut self, _ctx: &mut Context<u64>, _msg: u64) -> Result<(), BoxError> {
-        self.seen += 1;
-        if self.seen == self.target {
-            self.done.notify_one();
-        }
-        Ok(())
-    }
-}
+use common::{Ready, Sink, runtime};
 
 fn spawn_to_ready(c: &mut Criterion) {
     let rt = runtime();

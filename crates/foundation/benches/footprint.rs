@@ -11,7 +11,10 @@ use std::alloc::System;
 use std::time::{Duration, Instant};
 
 use cap::Cap;
-use foundation::{BoxError, Context, Node, Process, ReplyTo};
+mod common;
+
+use common::{Echo, Echoer};
+use foundation::{BoxError, Context, Node, Process};
 use tokio::sync::{mpsc, oneshot};
 
 #[global_allocator]
@@ -26,22 +29,6 @@ impl Process for Idle {
     type Message = u64;
 
     async fn handle(&mut self, _ctx: &mut Context<u64>, _msg: u64) -> Result<(), BoxError> {
-        Ok(())
-    }
-}
-
-enum Echo {
-    Ping(u64, ReplyTo<u64>),
-}
-
-struct Echoer;
-
-impl Process for Echoer {
-    type Message = Echo;
-
-    async fn handle(&mut self, _ctx: &mut Context<Echo>, msg: Echo) -> Result<(), BoxError> {
-        let Echo::Ping(n, reply) = msg;
-        let _ = reply.reply(n);
         Ok(())
     }
 }

@@ -14,75 +14,12 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
 use criterion::{BenchmarkId, Criterion, Throughput, criterion_group, criterion_main};
-use foundation::{BoxError, Context, Node, Process, ReplyTo};
+use foundation::Node;
 use tokio::sync::{Notify, mpsc, oneshot};
 
-fn runtime() -> tokio::runtime::Runtime {
-    tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().unwrap()
-}
+mod common;
 
-/// Runs a workload as a task on the runtime, as a process's caller would be, not on the
-/// bench's own thread (which would turn every wake-up into a cross-thread one).
-async fn on_runtime<F, T>(f: F) -> T
-where
-    F: std::future::Future<Output = T> + Send + 'static,
-    T: Send + 'static,
-{
-    tokio::spawn(f).await.unwrap()
-}
-
-/// Counts messages; notifies when it has seen `target` of them.
-struct Sink {
-    seen: u64,
-    target: u64,
-    done: Arc<Notify>,
-}
-
-impl Process for Sink {
-    type Message = u64;
-
-    async fn handle(&mut self, _ctx: &mut Context<u64>, _msg: u64) -> Result<(), BoxError> {
-        self.seen += 1;
-        if self.seen == self.target {
-            self.done.notify_one();
-        }
-        Ok(())
-    }
-}
-
-/// Signals readiness from `init`, then idles.
-struct Ready(Arc<(AtomicUsize, Notify)>);
-
-impl Process for Ready {
-    type Message = ();
-
-    async fn init(&mut self, _ctx: &mut Context<()>) -> Result<(), BoxError> {
-        if self.0.0.fetch_sub(1, Ordering::AcqRel) == 1 {
-            self.0.1.notify_one();
-        }
-        Ok(())
-    }
-
-    async fn handle(&mut self, _ctx: &mut Context<()>, _msg: ()) -> Result<(), BoxError> {
-        Ok(())
-    }
-}
-
-enum Echo {
-    Ping(u64, ReplyTo<u64>),
-}
-
-struct Echoer;
-
-impl Process for Echoer {
-    type Message = Echo;
-
-    async fn handle(&mut self, _ctx: &mut Context<Echo>, msg: Echo) -> Result<(), BoxError> {
-        let Echo::Ping(n, reply) = msg;
-        let _ = reply.reply(n);
-        Ok(())
-    }
-}
+use common::{Echo, Echoer, Ready, Sink, on_runtime, runtime};
 
 fn spawn_to_ready(c: &mut Criterion) {
     let rt = runtime();
