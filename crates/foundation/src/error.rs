@@ -5,32 +5,62 @@ use std::time::Duration;
 
 use crate::{ExitReason, Name, Pid};
 
-/// [`ProcessRef::send`](crate::ProcessRef::send) failed: the process has exited. The message is
-/// returned.
+/// [`ProcessRef::send`](crate::ProcessRef::send) failed. The message is returned.
+///
+/// A send fails when the process has exited ([`is_closed`](Self::is_closed)), or when its
+/// mailbox is full and its [`Overflow`](crate::message::Overflow) policy is `Fail`
+/// ([`is_full`](Self::is_full)).
 #[derive(PartialEq, Eq, Clone, Copy)]
-pub struct SendError<M>(pub M);
+pub struct SendError<M> {
+    message: M,
+    full: bool,
+}
 
 impl<M> SendError<M> {
+    pub(crate) fn closed(message: M) -> Self {
+        SendError { message, full: false }
+    }
+
+    pub(crate) fn full(message: M) -> Self {
+        SendError { message, full: true }
+    }
+
     /// Takes the message back.
     pub fn into_inner(self) -> M {
-        self.0
+        self.message
+    }
+
+    /// `true` if the process has exited.
+    pub fn is_closed(&self) -> bool {
+        !self.full
+    }
+
+    /// `true` if the mailbox was full and its policy is to refuse ([`Overflow::Fail`](
+    /// crate::message::Overflow::Fail)).
+    pub fn is_full(&self) -> bool {
+        self.full
     }
 }
 
-/// [`ProcessRef::try_send`](crate::ProcessRef::try_send) failed. The message is returned.
+/// [`ProcessRef::try_send`](crate::ProcessRef::try_send) (or a credit link's `try_send`)
+/// failed. The message is returned.
 #[derive(PartialEq, Eq, Clone, Copy)]
+#[non_exhaustive]
 pub enum TrySendError<M> {
     /// The mailbox is at its capacity.
     Full(M),
     /// The process has exited.
     Closed(M),
+    /// A [`CreditLink`](crate::message::CreditLink) has no credit left: the receiver has not
+    /// yet consumed enough of what was sent.
+    NoCredit(M),
 }
 
 impl<M> TrySendError<M> {
     /// Takes the message back.
     pub fn into_inner(self) -> M {
         match self {
-            TrySendError::Full(m) | TrySendError::Closed(m) => m,
+            TrySendError::Full(m) | TrySendError::Closed(m) | TrySendError::NoCredit(m) => m,
         }
     }
 
@@ -43,23 +73,34 @@ impl<M> TrySendError<M> {
     pub fn is_closed(&self) -> bool {
         matches!(self, TrySendError::Closed(_))
     }
+
+    /// `true` if a credit link had no credit.
+    pub fn is_no_credit(&self) -> bool {
+        matches!(self, TrySendError::NoCredit(_))
+    }
 }
 
 /// [`ProcessRef::send_timeout`](crate::ProcessRef::send_timeout) failed. The message is
 /// returned.
 #[derive(PartialEq, Eq, Clone, Copy)]
+#[non_exhaustive]
 pub enum SendTimeoutError<M> {
     /// The mailbox stayed full for the whole timeout.
     Timeout(M),
     /// The process has exited.
     Closed(M),
+    /// The mailbox was full and its overflow policy is to refuse
+    /// ([`Overflow::Fail`](crate::message::Overflow::Fail)).
+    Full(M),
 }
 
 impl<M> SendTimeoutError<M> {
     /// Takes the message back.
     pub fn into_inner(self) -> M {
         match self {
-            SendTimeoutError::Timeout(m) | SendTimeoutError::Closed(m) => m,
+            SendTimeoutError::Timeout(m)
+            | SendTimeoutError::Closed(m)
+            | SendTimeoutError::Full(m) => m,
         }
     }
 
@@ -92,13 +133,31 @@ macro_rules! message_error_impls {
     };
 }
 
-message_error_impls!(SendError, SendError(_) => "sending to a process that has exited");
+impl<M> fmt::Debug for SendError<M> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "SendError({self})")
+    }
+}
+
+impl<M> fmt::Display for SendError<M> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(if self.full {
+            "the mailbox is full and its overflow policy is to fail"
+        } else {
+            "sending to a process that has exited"
+        })
+    }
+}
+
+impl<M> std::error::Error for SendError<M> {}
 message_error_impls!(TrySendError,
     TrySendError::Full(_) => "the mailbox is full",
-    TrySendError::Closed(_) => "sending to a process that has exited");
+    TrySendError::Closed(_) => "sending to a process that has exited",
+    TrySendError::NoCredit(_) => "no credit left on the link");
 message_error_impls!(SendTimeoutError,
     SendTimeoutError::Timeout(_) => "the mailbox stayed full until the timeout",
-    SendTimeoutError::Closed(_) => "sending to a process that has exited");
+    SendTimeoutError::Closed(_) => "sending to a process that has exited",
+    SendTimeoutError::Full(_) => "the mailbox is full and its overflow policy is to fail");
 
 /// A [`call`](crate::ProcessRef::call) did not get its reply.
 ///
@@ -113,6 +172,7 @@ pub struct CallError {
 #[derive(Clone)]
 enum CallErrorKind {
     Timeout(Duration),
+    Refused,
     NoProcess(Option<ExitReason>),
     NoReply(Option<ExitReason>),
 }
@@ -120,6 +180,10 @@ enum CallErrorKind {
 impl CallError {
     pub(crate) fn timeout(pid: Pid, after: Duration) -> Self {
         CallError { pid, kind: CallErrorKind::Timeout(after) }
+    }
+
+    pub(crate) fn refused(pid: Pid) -> Self {
+        CallError { pid, kind: CallErrorKind::Refused }
     }
 
     pub(crate) fn no_process(pid: Pid, reason: Option<ExitReason>) -> Self {
@@ -141,6 +205,12 @@ impl CallError {
         matches!(self.kind, CallErrorKind::Timeout(_))
     }
 
+    /// `true` if the process's mailbox was full and its overflow policy is to refuse
+    /// ([`Overflow::Fail`](crate::message::Overflow::Fail)): the request was not delivered.
+    pub fn is_refused(&self) -> bool {
+        matches!(self.kind, CallErrorKind::Refused)
+    }
+
     /// `true` if the process had exited before the request could be delivered.
     pub fn is_no_process(&self) -> bool {
         matches!(self.kind, CallErrorKind::NoProcess(_))
@@ -156,7 +226,7 @@ impl CallError {
     pub fn exit_reason(&self) -> Option<&ExitReason> {
         match &self.kind {
             CallErrorKind::NoProcess(r) | CallErrorKind::NoReply(r) => r.as_ref(),
-            CallErrorKind::Timeout(_) => None,
+            CallErrorKind::Timeout(_) | CallErrorKind::Refused => None,
         }
     }
 }
@@ -166,6 +236,9 @@ impl fmt::Display for CallError {
         match &self.kind {
             CallErrorKind::Timeout(after) => {
                 write!(f, "call to {} timed out after {after:?}", self.pid)
+            }
+            CallErrorKind::Refused => {
+                write!(f, "call to {}: the mailbox is full and its policy is to fail", self.pid)
             }
             CallErrorKind::NoProcess(None) => write!(f, "call to {}: no such process", self.pid),
             CallErrorKind::NoProcess(Some(r)) => {

@@ -73,6 +73,7 @@ mod engine;
 mod error;
 mod exit;
 pub mod memory;
+pub mod message;
 pub mod node;
 mod pid;
 pub mod process;

@@ -97,6 +97,9 @@ pub struct EcosystemConfig {
     pub shutdown_timeout: Duration,
     /// The bound of every member's mailbox (default 1,024).
     pub mailbox_capacity: usize,
+    /// What a send to a member's full mailbox does (default `wait`: backpressure); see
+    /// [`Overflow`](crate::message::Overflow).
+    pub overflow: crate::message::Overflow,
     /// One `message_processed` telemetry event per this many messages of a member (default
     /// 1,024; 0 turns the event off).
     pub message_sample_every: u64,
@@ -128,6 +131,7 @@ impl Default for EcosystemConfig {
             restart_period: intensity.period(),
             shutdown_timeout: crate::supervisor::DEFAULT_WORKER_SHUTDOWN,
             mailbox_capacity: crate::DEFAULT_MAILBOX_CAPACITY,
+            overflow: crate::message::Overflow::Wait,
             message_sample_every: 1024,
             memory_strategy: MemoryStrategy::default(),
             gc_strategy: GcStrategy::default(),
@@ -181,6 +185,12 @@ impl EcosystemConfig {
     /// Sets the members' mailbox capacity.
     pub fn mailbox_capacity(mut self, capacity: usize) -> Self {
         self.mailbox_capacity = capacity;
+        self
+    }
+
+    /// Sets what a send to a member's full mailbox does.
+    pub fn overflow(mut self, overflow: crate::message::Overflow) -> Self {
+        self.overflow = overflow;
         self
     }
 

@@ -8,11 +8,14 @@ use std::time::Duration;
 
 use parking_lot::Mutex;
 
+use crate::ecosystem::EcosystemTraffic;
+use crate::ecosystem::traffic::RateWindow;
 use crate::ecosystem::{
     CoordinatorHealth, EcosystemConfig, EcosystemError, EcosystemInfo, FaultTolerance, Health,
     HealthStatus, MemberInfo, MemberState, Members, MemoryPressure, Role, WorkerCounts,
 };
 use crate::engine::control::Shared;
+use crate::message::{BroadcastError, BroadcastReport, MessageError, Route};
 use crate::supervisor::{ChildSpec, SupervisorRef};
 use crate::{Node, Pid, ProcessRef};
 
@@ -39,6 +42,8 @@ struct Inner<CM, WM> {
     worker_incarnations: Mutex<Vec<Arc<AtomicU64>>>,
     /// Serialises growth, shrinking and shutdown.
     changes: tokio::sync::Mutex<()>,
+    /// Traffic samples for the rates in `info`.
+    rates: Arc<RateWindow>,
 }
 
 impl<CM: Send + 'static, WM: Send + 'static> Ecosystem<CM, WM> {
@@ -61,6 +66,7 @@ impl<CM: Send + 'static, WM: Send + 'static> Ecosystem<CM, WM> {
                 coordinator_incarnations,
                 worker_incarnations: Mutex::new(worker_incarnations),
                 changes: tokio::sync::Mutex::new(()),
+                rates: Arc::default(),
             }),
         }
     }
@@ -88,6 +94,29 @@ impl<CM: Send + 'static, WM: Send + 'static> Ecosystem<CM, WM> {
     /// The members, with topology-aware addressing.
     pub fn members(&self) -> &Members<CM, WM> {
         &self.inner.members
+    }
+
+    /// Picks one of the workers by `route` (round-robin, by key, least loaded); see
+    /// [`Members::route`]. Fails with [`MessageError::NoWorker`] if no worker can take
+    /// messages.
+    pub fn route(&self, route: Route) -> Result<ProcessRef<WM>, MessageError> {
+        self.inner
+            .members
+            .route(route)
+            .ok_or_else(|| MessageError::NoWorker { name: self.inner.config.name.clone() })
+    }
+
+    /// Sends `msg` to every worker, sharing it (see [`broadcast`](crate::message::broadcast)
+    /// for the rules): clone an `Arc` or a [`Binary`](crate::message::Binary), not the payload.
+    pub fn broadcast(&self, msg: WM) -> Result<BroadcastReport, BroadcastError<WM>>
+    where
+        WM: Clone,
+    {
+        self.inner.members.broadcast_workers(msg)
+    }
+
+    pub(crate) fn rate_window(&self) -> Arc<RateWindow> {
+        Arc::clone(&self.inner.rates)
     }
 
     /// The supervisor of the coordinator and the workers.
@@ -122,6 +151,10 @@ impl<CM: Send + 'static, WM: Send + 'static> Ecosystem<CM, WM> {
             .count();
         let message_backlog =
             coordinator.mailbox_len + workers.iter().map(|w| w.mailbox_len).sum::<usize>();
+        let mut traffic = EcosystemTraffic::sum(
+            std::iter::once(&coordinator).chain(&workers).map(|m| &m.messages),
+        );
+        inner.rates.rates(&mut traffic);
         let total_memory =
             std::iter::once(&coordinator).chain(&workers).map(|m| m.memory).sum::<Option<u64>>();
         EcosystemInfo {
@@ -134,6 +167,7 @@ impl<CM: Send + 'static, WM: Send + 'static> Ecosystem<CM, WM> {
             total_processes: alive + usize::from(supervisor.is_some()),
             total_memory,
             message_backlog,
+            traffic,
         }
     }
 
@@ -188,12 +222,14 @@ impl<CM: Send + 'static, WM: Send + 'static> Ecosystem<CM, WM> {
         let inner = &*self.inner;
         let _changing = inner.changes.lock().await;
         let mut added = Vec::with_capacity(count);
+        let tag: Arc<str> = Arc::from(inner.config.name.as_str());
         for _ in 0..count {
             let address = crate::engine::spawn::reserve::<WM>(
                 &inner.node,
                 Some(inner.config.mailbox_capacity),
+                inner.config.overflow,
             )?;
-            crate::ecosystem::spawn::prepare(&address.core, &inner.config);
+            crate::ecosystem::spawn::prepare(&address.core, &inner.config, &tag);
             let worker = ProcessRef::from_retained(Arc::clone(&address));
             let index = inner.members.push_worker(worker.clone());
             let incarnations = Arc::new(AtomicU64::new(0));
@@ -306,6 +342,7 @@ impl<CM: Send + 'static, WM: Send + 'static> Ecosystem<CM, WM> {
             mailbox_capacity: shared.mailbox.capacity(),
             mailbox_full: shared.mailbox.is_full(),
             messages_handled: core.handled(),
+            messages: shared.traffic.snapshot(),
             restarts: incarnations.saturating_sub(1),
             last_exit: core.last_exit(),
         }

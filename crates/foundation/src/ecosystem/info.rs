@@ -48,6 +48,8 @@ pub struct MemberInfo {
     pub mailbox_full: bool,
     /// Messages handled, over all its incarnations.
     pub messages_handled: u64,
+    /// Message analytics, over all its incarnations.
+    pub messages: crate::message::MessageStats,
     /// How many times it was restarted.
     pub restarts: u64,
     /// Why its last incarnation ended, if one has.
@@ -77,6 +79,8 @@ pub struct EcosystemInfo {
     pub total_memory: Option<u64>,
     /// Messages waiting in all members' mailboxes.
     pub message_backlog: usize,
+    /// The members' message traffic added up, with rates over the last ten seconds.
+    pub traffic: super::EcosystemTraffic,
 }
 
 /// The overall verdict of [`Ecosystem::health`](super::Ecosystem::health).

@@ -2,11 +2,14 @@
 
 use std::fmt;
 use std::sync::Arc;
+use std::sync::atomic::AtomicUsize;
+use std::sync::atomic::Ordering::Relaxed;
 
 use parking_lot::RwLock;
 
 use crate::ProcessRef;
 use crate::ecosystem::Topology;
+use crate::message::{BroadcastError, BroadcastReport, Route, broadcast_shared};
 
 /// The members of an ecosystem: the coordinator's and the workers' addresses, by topology.
 ///
@@ -18,6 +21,8 @@ pub struct Members<CM, WM> {
 }
 
 struct Inner<CM, WM> {
+    /// The round-robin cursor of [`Members::route`].
+    cursor: AtomicUsize,
     topology: Topology,
     coordinator: ProcessRef<CM>,
     /// Workers by index; `None` where a worker was removed.
@@ -27,7 +32,12 @@ struct Inner<CM, WM> {
 impl<CM: Send + 'static, WM: Send + 'static> Members<CM, WM> {
     pub(crate) fn new(topology: Topology, coordinator: ProcessRef<CM>) -> Self {
         Members {
-            inner: Arc::new(Inner { topology, coordinator, workers: RwLock::new(Vec::new()) }),
+            inner: Arc::new(Inner {
+                cursor: AtomicUsize::new(0),
+                topology,
+                coordinator,
+                workers: RwLock::new(Vec::new()),
+            }),
         }
     }
 
@@ -106,6 +116,93 @@ impl<CM: Send + 'static, WM: Send + 'static> Members<CM, WM> {
             .filter_map(|i| workers[i].as_ref())
             .find(|w| w.is_alive())
             .cloned())
+    }
+
+    /// A worker's topology neighbours: its peers in a mesh, its successor in a ring. A tree's
+    /// workers talk only to their coordinator, so this is an error there.
+    pub fn neighbours(&self, index: usize) -> Result<Vec<ProcessRef<WM>>, TopologyError> {
+        match self.inner.topology {
+            Topology::Mesh => self.peers(index),
+            Topology::Ring => Ok(self.next(index)?.into_iter().collect()),
+            actual => Err(TopologyError { call: "neighbours", needs: Topology::Mesh, actual }),
+        }
+    }
+
+    /// Picks one worker by `route` (see [`Route`]): only workers whose address is open take
+    /// part. `None` if there is none.
+    ///
+    /// ```
+    /// # use foundation::ecosystem::{EcosystemConfig, EcosystemSpec};
+    /// # use foundation::{BoxError, Context, Node, Process};
+    /// use foundation::message::Route;
+    /// # struct Worker;
+    /// # impl Process for Worker {
+    /// #     type Message = u64;
+    /// #     async fn handle(&mut self, _: &mut Context<u64>, _: u64) -> Result<(), BoxError> { Ok(()) }
+    /// # }
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), BoxError> {
+    /// # let node = Node::new()?;
+    /// # let spec = EcosystemSpec::new(EcosystemConfig::new("shards").workers(4))
+    /// #     .coordinator(|_| Worker).worker(|_| Worker);
+    /// let shards = node.spawn_ecosystem(spec).await?;
+    /// let a = shards.members().route(Route::key(&"user-42")).unwrap();
+    /// let b = shards.members().route(Route::key(&"user-42")).unwrap();
+    /// assert_eq!(a.pid(), b.pid()); // the same key, the same worker
+    /// # Ok(()) }
+    /// ```
+    pub fn route(&self, route: Route) -> Option<ProcessRef<WM>> {
+        let workers = self.inner.workers.read();
+        let n = workers.len();
+        if n == 0 {
+            return None;
+        }
+        let open = |i: usize| workers[i].as_ref().filter(|w| w.is_alive());
+        let start = match route {
+            // The worker at (key mod slots), or the next open one after it: stable while the
+            // set of workers is.
+            Route::Key(key) => (key % n as u64) as usize,
+            Route::LeastLoaded => {
+                let from = self.inner.cursor.fetch_add(1, Relaxed) % n;
+                return (0..n)
+                    .map(|step| (from + step) % n)
+                    .filter_map(open)
+                    .min_by_key(|w| w.shared.mailbox.len())
+                    .cloned();
+            }
+            _ => self.inner.cursor.fetch_add(1, Relaxed) % n,
+        };
+        (0..n).map(|step| (start + step) % n).find_map(open).cloned()
+    }
+
+    /// Sends `msg` to every worker whose address is open (see [`broadcast`](
+    /// crate::message::broadcast) for the rules).
+    pub fn broadcast_workers(&self, msg: WM) -> Result<BroadcastReport, BroadcastError<WM>>
+    where
+        WM: Clone,
+    {
+        let workers = self.inner.workers.read();
+        broadcast_shared(workers.iter().flatten().map(|w| &w.shared), msg, "the workers")
+    }
+
+    /// Sends `msg` to worker `index`'s [`neighbours`](Self::neighbours). An error, with the
+    /// message back, if the topology has none or none is open.
+    pub fn broadcast_neighbours(
+        &self,
+        index: usize,
+        msg: WM,
+    ) -> Result<BroadcastReport, BroadcastError<WM>>
+    where
+        WM: Clone,
+    {
+        match self.neighbours(index) {
+            Ok(neighbours) => broadcast_shared(
+                neighbours.iter().map(|w| &w.shared),
+                msg,
+                "the neighbours of a worker",
+            ),
+            Err(err) => Err(BroadcastError::new(msg, err.to_string())),
+        }
     }
 
     fn expect(&self, topology: Topology, call: &'static str) -> Result<(), TopologyError> {

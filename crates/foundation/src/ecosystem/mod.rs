@@ -71,6 +71,7 @@ mod memory_watch;
 mod snapshot;
 pub(crate) mod spawn;
 mod spec;
+mod traffic;
 mod work;
 
 pub use config::{
@@ -85,4 +86,5 @@ pub use info::{
 pub use members::{Members, TopologyError};
 pub use snapshot::SnapshotStore;
 pub use spec::{CoordinatorStart, EcosystemSpec, WorkerStart};
+pub use traffic::EcosystemTraffic;
 pub use work::{Dispatcher, Job, WorkStats};

@@ -1,5 +1,6 @@
 //! `Node::spawn_ecosystem`: members' addresses first, then one supervisor over them all.
 
+use std::any::type_name;
 use std::sync::Arc;
 use std::sync::atomic::AtomicU64;
 use std::sync::atomic::Ordering::Relaxed;
@@ -11,10 +12,12 @@ use crate::ecosystem::{
     ConfigError, CoordinatorStart, Ecosystem, EcosystemError, EcosystemSpec, FaultTolerance,
     Members, SnapshotStore, WorkerStart,
 };
-use crate::ecosystem::{EcosystemConfig, GcStrategy, MemoryStrategy, memory_watch};
+use crate::ecosystem::{EcosystemConfig, GcStrategy, MemoryStrategy, memory_watch, traffic};
 use crate::engine::control::{AnyProcess, Core};
+use crate::engine::node_state::EcosystemEntry;
 use crate::engine::spawn::reserve;
 use crate::error::RegisterError;
+use crate::message::MessageError;
 use crate::supervisor::{ChildSpec, Restart, Shutdown, SupervisorError, SupervisorSpec};
 use crate::telemetry::Event;
 use crate::{Name, Node, Process, ProcessRef};
@@ -57,8 +60,8 @@ impl Node {
         let sample_every = config.message_sample_every;
         let ecosystem: Arc<str> = Arc::from(config.name.as_str());
 
-        let coordinator_address = reserve::<C::Message>(self, capacity)?;
-        prepare(&coordinator_address.core, &config);
+        let coordinator_address = reserve::<C::Message>(self, capacity, config.overflow)?;
+        prepare(&coordinator_address.core, &config, &ecosystem);
         let members = Members::new(
             config.topology,
             ProcessRef::from_retained(Arc::clone(&coordinator_address)),
@@ -123,8 +126,8 @@ impl Node {
         supervisor_spec.first_stops_last = true;
         let mut worker_incarnations = Vec::with_capacity(config.workers);
         for _ in 0..config.workers {
-            let address = reserve::<W::Message>(self, capacity)?;
-            prepare(&address.core, &config);
+            let address = reserve::<W::Message>(self, capacity, config.overflow)?;
+            prepare(&address.core, &config, &ecosystem);
             let index = members.push_worker(ProcessRef::from_retained(Arc::clone(&address)));
             let incarnations = Arc::new(AtomicU64::new(0));
             worker_incarnations.push(Arc::clone(&incarnations));
@@ -146,39 +149,89 @@ impl Node {
             workers: config.workers,
             topology: config.topology,
         });
-        // `stopped` is told when the supervisor ends, whatever ends it.
-        let (node, watched, name) =
-            (self.clone(), supervisor.inner.downgrade(), config.name.clone());
-        drop(self.state.runtime.spawn(async move {
-            let reason = watched.shared.core.wait_final().await;
-            node.telemetry().emit(&Event::EcosystemStopped { ecosystem: name, reason });
-        }));
-        if config.memory_budget.is_some() || crate::memory::is_installed() {
-            let watched = members.clone();
-            let all: Arc<dyn Fn() -> Vec<Arc<dyn AnyProcess>> + Send + Sync> =
-                Arc::new(move || watched.processes());
-            let task = memory_watch::watch(
-                self.clone(),
-                config.clone(),
-                all,
-                supervisor.inner.downgrade(),
-            );
-            drop(self.state.runtime.spawn(task));
-        }
-        Ok(Ecosystem::new(
+        let ecosystem = Ecosystem::new(
             self.clone(),
-            config,
-            members,
+            config.clone(),
+            members.clone(),
             supervisor,
             worker_spec,
             coordinator_incarnations,
             worker_incarnations,
-        ))
+        );
+        let supervisor_pid = ecosystem.supervisor().pid();
+        self.state.ecosystems.insert(
+            config.name.clone(),
+            EcosystemEntry {
+                handle: Arc::new(ecosystem.clone()),
+                types: (type_name::<C::Message>(), type_name::<W::Message>()),
+                supervisor: supervisor_pid,
+            },
+        );
+        // `stopped` is told when the supervisor ends, whatever ends it; the ecosystem leaves
+        // the node's directory then (unless a namesake has taken its place).
+        let watched = ecosystem.supervisor().inner.downgrade();
+        let (node, name) = (self.clone(), config.name.clone());
+        drop(self.state.runtime.spawn(async move {
+            let reason = watched.shared.core.wait_final().await;
+            node.state.ecosystems.remove_if(&name, |_, entry| entry.supervisor == supervisor_pid);
+            node.telemetry().emit(&Event::EcosystemStopped { ecosystem: name, reason });
+        }));
+        let all: Arc<dyn Fn() -> Vec<Arc<dyn AnyProcess>> + Send + Sync> = {
+            let members = members.clone();
+            Arc::new(move || members.processes())
+        };
+        let watched = ecosystem.supervisor().inner.downgrade();
+        drop(self.state.runtime.spawn(traffic::watch(
+            config.name.clone(),
+            ecosystem.rate_window(),
+            Arc::clone(&all),
+            async move {
+                watched.shared.core.wait_final().await;
+            },
+        )));
+        if config.memory_budget.is_some() || crate::memory::is_installed() {
+            let task = memory_watch::watch(
+                self.clone(),
+                config,
+                all,
+                ecosystem.supervisor().inner.downgrade(),
+            );
+            drop(self.state.runtime.spawn(task));
+        }
+        Ok(ecosystem)
+    }
+
+    /// The running ecosystem named `name`, with its coordinator's and workers' message types:
+    /// how one ecosystem (or any code on the node) addresses another. Its
+    /// [`coordinator`](Ecosystem::coordinator) address survives restarts; pick a worker with
+    /// [`route`](Ecosystem::route).
+    ///
+    /// Fails with [`MessageError::NoEcosystem`] if no running ecosystem has that name (it
+    /// never started, or has stopped), and with [`MessageError::WrongMessageTypes`] if the
+    /// types are not its own.
+    pub fn ecosystem<CM: Send + 'static, WM: Send + 'static>(
+        &self,
+        name: &str,
+    ) -> Result<Ecosystem<CM, WM>, MessageError> {
+        let entry = self
+            .state
+            .ecosystems
+            .get(name)
+            .ok_or_else(|| MessageError::NoEcosystem { name: name.to_owned() })?;
+        match Arc::clone(&entry.handle).downcast::<Ecosystem<CM, WM>>() {
+            Ok(ecosystem) => Ok(Ecosystem::clone(&ecosystem)),
+            Err(_) => Err(MessageError::WrongMessageTypes {
+                name: name.to_owned(),
+                asked: (type_name::<CM>(), type_name::<WM>()),
+                actual: entry.types,
+            }),
+        }
     }
 }
 
 /// Applies the memory settings to a member's address, for every incarnation.
-pub(crate) fn prepare(core: &Core, config: &EcosystemConfig) {
+pub(crate) fn prepare(core: &Core, config: &EcosystemConfig, tag: &Arc<str>) {
+    core.set_ecosystem(tag);
     if config.memory_strategy == MemoryStrategy::IsolatedHeaps {
         core.set_memory_limit(config.process_memory_limit);
     }

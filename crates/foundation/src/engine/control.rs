@@ -15,6 +15,7 @@ use futures::task::AtomicWaker;
 use parking_lot::Mutex;
 
 use crate::engine::mailbox::Mailbox;
+use crate::engine::traffic::Traffic;
 use crate::{Down, ExitReason, MonitorRef, Name, Pid, ProcessStatus};
 
 /// A signal: travels ahead of ordinary messages.
@@ -117,6 +118,8 @@ pub(crate) struct Core {
     overrun: AtomicBool,
     /// Compact after every burst of messages (an ecosystem's `frequent_minor`).
     gc_eager: AtomicBool,
+    /// The ecosystem this process is a member of, for its telemetry.
+    ecosystem: OnceLock<Arc<str>>,
 }
 
 impl Core {
@@ -141,7 +144,18 @@ impl Core {
             last_exit: Mutex::new(None),
             final_exit: OnceLock::new(),
             exit_event: Event::new(),
+            ecosystem: OnceLock::new(),
         }
+    }
+
+    /// Tags the process as a member of `ecosystem` (once; later tags are ignored).
+    pub(crate) fn set_ecosystem(&self, ecosystem: &Arc<str>) {
+        let _ = self.ecosystem.set(Arc::clone(ecosystem));
+    }
+
+    /// The ecosystem this process is a member of.
+    pub(crate) fn ecosystem(&self) -> Option<&Arc<str>> {
+        self.ecosystem.get()
     }
 
     /// The pid of the current (or last) incarnation.
@@ -382,6 +396,14 @@ impl Drop for Core {
 pub(crate) struct Shared<M> {
     pub(crate) core: Core,
     pub(crate) mailbox: Mailbox<M>,
+    /// What flowed through this address (message analytics).
+    pub(crate) traffic: Traffic,
+}
+
+impl<M> Shared<M> {
+    pub(crate) fn new(core: Core, mailbox: Mailbox<M>) -> Self {
+        Shared { core, mailbox, traffic: Traffic::default() }
+    }
 }
 
 /// A process seen without its message type, as the node's table holds it.
@@ -389,6 +411,8 @@ pub(crate) trait AnyProcess: Send + Sync {
     fn core(&self) -> &Core;
     fn mailbox_len(&self) -> usize;
     fn mailbox_capacity(&self) -> Option<usize>;
+    fn overflow(&self) -> crate::message::Overflow;
+    fn traffic(&self) -> &Traffic;
     fn into_any(self: Arc<Self>) -> Arc<dyn Any + Send + Sync>;
     /// Closes the mailbox for good, dropping what it holds, and records the final exit.
     fn close(&self, unreleased: usize);
@@ -405,6 +429,14 @@ impl<M: Send + 'static> AnyProcess for Shared<M> {
 
     fn mailbox_capacity(&self) -> Option<usize> {
         self.mailbox.capacity()
+    }
+
+    fn overflow(&self) -> crate::message::Overflow {
+        self.mailbox.overflow()
+    }
+
+    fn traffic(&self) -> &Traffic {
+        &self.traffic
     }
 
     fn into_any(self: Arc<Self>) -> Arc<dyn Any + Send + Sync> {

@@ -21,6 +21,7 @@ use std::sync::atomic::Ordering::{AcqRel, Acquire, Release, SeqCst};
 use event_listener::{Event, EventListener};
 
 use crate::engine::sync::{AtomicUsize, Queue, yield_now};
+use crate::message::Overflow;
 
 const CLOSED: usize = 1 << (usize::BITS - 1);
 const PARKED: usize = 1 << (usize::BITS - 2);
@@ -56,11 +57,19 @@ pub(crate) struct Mailbox<M> {
     /// Senders waiting for room; the receiver touches `room` only when some are.
     waiting: AtomicUsize,
     room: Event,
+    /// What a send to a full mailbox does; applied by the sender (`ProcessRef`).
+    overflow: Overflow,
 }
 
 impl<M> Mailbox<M> {
     /// A mailbox holding at most `capacity` messages (`None`: unbounded). Allocates nothing.
+    #[cfg(test)]
     pub(crate) fn new(capacity: Option<usize>) -> Self {
+        Self::with_overflow(capacity, Overflow::Wait)
+    }
+
+    /// A mailbox whose senders apply `overflow` when it is full.
+    pub(crate) fn with_overflow(capacity: Option<usize>, overflow: Overflow) -> Self {
         let capacity = capacity.map_or(MAX_CAPACITY, |c| c.clamp(1, MAX_CAPACITY));
         Mailbox {
             queue: Queue::new(),
@@ -70,7 +79,13 @@ impl<M> Mailbox<M> {
             low_water: capacity / 2,
             waiting: AtomicUsize::new(0),
             room: Event::new(),
+            overflow,
         }
+    }
+
+    /// What a send to a full mailbox does.
+    pub(crate) fn overflow(&self) -> Overflow {
+        self.overflow
     }
 
     /// The bound, or `None` when unbounded.
@@ -103,6 +118,21 @@ impl<M> Mailbox<M> {
     pub(crate) fn listen_for_room(&self) -> RoomListener<'_> {
         self.waiting.fetch_add(1, SeqCst);
         RoomListener { listener: self.room.listen(), waiting: &self.waiting }
+    }
+
+    /// Makes room for `msg` by taking the oldest waiting message out (`DropOldest`): `msg`
+    /// takes over the slot of the message it displaces, so the count does not change and a
+    /// concurrent close still drains `msg`. Returns the displaced message, or gives `msg` back
+    /// if nothing is waiting (every slot is held by messages the receiver has taken). Any
+    /// sender may call it, concurrently with the receiver.
+    pub(crate) fn replace_oldest(&self, msg: M) -> Result<M, M> {
+        match self.queue.pop() {
+            Some(oldest) => {
+                self.queue.push(msg);
+                Ok(oldest)
+            }
+            None => Err(msg),
+        }
     }
 
     /// Takes the next message, if one is there. Receiver only.
@@ -314,6 +344,36 @@ mod loom_models {
             let dropped = mb.close(0);
             let refused = sender.join().unwrap();
             assert_eq!(dropped + usize::from(refused), 1);
+            assert_eq!(mb.len(), 0);
+        });
+    }
+
+    /// `DropOldest` racing the receiver and a close: every message is received, displaced or
+    /// dropped by the close exactly once, and nothing is left in the queue.
+    #[test]
+    fn loom_replace_oldest_loses_nothing() {
+        loom::model(|| {
+            let mb = Arc::new(Mailbox::with_overflow(Some(1), Overflow::DropOldest));
+            mb.try_push(1u32).ok().unwrap();
+            let sender = {
+                let mb = Arc::clone(&mb);
+                thread::spawn(move || match mb.try_push(2u32) {
+                    Ok(_) => (0, 0, false),
+                    Err(PushError::Full(m)) => match mb.replace_oldest(m) {
+                        Ok(_displaced) => (1, 0, false),
+                        Err(_newest) => (0, 1, false),
+                    },
+                    Err(PushError::Closed(_)) => (0, 0, true),
+                })
+            };
+            let received = usize::from(mb.pop().is_some());
+            let closed = mb.close(received);
+            let (displaced, dropped_newest, refused) = sender.join().unwrap();
+            assert_eq!(
+                received + closed + displaced + dropped_newest + usize::from(refused),
+                2,
+                "every message accounted for exactly once"
+            );
             assert_eq!(mb.len(), 0);
         });
     }

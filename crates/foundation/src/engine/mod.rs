@@ -2,6 +2,7 @@
 //! handling and exit propagation. Nothing here is public.
 
 pub(crate) mod control;
+pub(crate) mod delivery;
 pub(crate) mod exit;
 pub(crate) mod guard;
 pub(crate) mod links;
@@ -11,3 +12,4 @@ pub(crate) mod run_loop;
 pub(crate) mod spawn;
 pub(crate) mod supervision;
 pub(crate) mod sync;
+pub(crate) mod traffic;

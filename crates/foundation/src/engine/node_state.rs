@@ -25,6 +25,17 @@ pub(crate) struct NodeState {
     /// Notified whenever a process leaves the table.
     pub(crate) exits: Event,
     pub(crate) telemetry: Telemetry,
+    /// Running ecosystems by name, for [`Node::ecosystem`](crate::Node::ecosystem): each an
+    /// `Ecosystem<CM, WM>` with its message types' names. Removed when the ecosystem stops.
+    pub(crate) ecosystems: DashMap<String, EcosystemEntry>,
+}
+
+/// A running ecosystem's handle, type-erased, with its message types' names.
+pub(crate) struct EcosystemEntry {
+    pub(crate) handle: Arc<dyn std::any::Any + Send + Sync>,
+    pub(crate) types: (&'static str, &'static str),
+    /// Its supervisor, to tell it from a later ecosystem of the same name.
+    pub(crate) supervisor: crate::Pid,
 }
 
 impl NodeState {
@@ -40,6 +51,7 @@ impl NodeState {
             shutting_down: AtomicBool::new(false),
             exits: Event::new(),
             telemetry: Telemetry::default(),
+            ecosystems: DashMap::new(),
         }
     }
 

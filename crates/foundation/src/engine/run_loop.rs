@@ -14,6 +14,7 @@ use std::task::Poll;
 use crate::engine::control::{Core, Shared, Signal};
 use crate::engine::guard::{Guard, Interrupt, Mode, triage};
 use crate::engine::mailbox::Park;
+use crate::engine::traffic::{FlowReport, Receiving};
 use crate::{BoxError, Context, Down, ExitReason, Process, ProcessStatus};
 
 /// How many messages a process handles in a row before it yields to its worker's other tasks
@@ -33,6 +34,8 @@ enum Event<M> {
 /// The receiving side's own state, kept by the process's task.
 #[derive(Default)]
 struct Receiver {
+    /// Message analytics: counts kept locally and published now and then.
+    counts: Receiving,
     /// Messages popped but not yet released to senders (released in batches).
     popped: usize,
     /// The receiver marked itself parked and went to sleep.
@@ -93,6 +96,7 @@ impl Receiver {
                         continue;
                     }
                     self.parked = true;
+                    self.counts.publish_counts(&shared.traffic);
                     core.set_status(ProcessStatus::Waiting);
                     return Poll::Pending;
                 }
@@ -147,6 +151,7 @@ pub(crate) async fn run<P: Process>(mut process: P, mut ctx: Context<P::Message>
     let mut rx = Receiver::default();
     let mut deferred = Vec::new();
     let mut handled = core.handled();
+    let mut flow = FlowReport::default();
 
     let init = guarded!(process.init(ctx), core, &mut deferred, Mode::Running);
     let mut reason = outcome(init);
@@ -199,6 +204,10 @@ pub(crate) async fn run<P: Process>(mut process: P, mut ctx: Context<P::Message>
         }
         match poll_fn(|cx| rx.poll_next(&shared, cx)).await {
             Event::Message(msg) => {
+                if rx.counts.take(P::message_size(&msg)) {
+                    rx.counts.publish(&shared.traffic, shared.mailbox.len());
+                    flow.report(&ctx.node, &shared);
+                }
                 let result = guarded!(process.handle(ctx, msg), core, &mut deferred, Mode::Running);
                 handled += 1;
                 core.set_handled(handled);
@@ -238,6 +247,8 @@ pub(crate) async fn run<P: Process>(mut process: P, mut ctx: Context<P::Message>
         reason = ExitReason::from_panic(&*payload);
     }
     let node = ctx.node.clone();
+    rx.counts.publish_counts(&shared.traffic);
+    flow.flush(&node, &shared);
     drop(ctx);
     crate::engine::exit::finish(&node.state, &shared, &reason, rx.popped);
 }
@@ -286,7 +297,10 @@ impl<M, F: std::future::Future> std::future::Future for Accounted<M, F> {
         let core = &this.shared.core;
         let polled = {
             let _charged = crate::memory::ChargeTo::new(core.account);
-            this.inner.poll(cx)
+            crate::engine::traffic::begin_poll();
+            let polled = this.inner.poll(cx);
+            this.shared.traffic.add_sent(crate::engine::traffic::end_poll());
+            polled
         };
         if polled.is_pending() {
             core.check_memory();

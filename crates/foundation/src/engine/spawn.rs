@@ -10,6 +10,7 @@ use crate::engine::mailbox::{MAX_CAPACITY, Mailbox};
 use crate::engine::run_loop;
 use crate::error::{RegisterError, SpawnError};
 use crate::memory;
+use crate::message::Overflow;
 use crate::process::context::InitAck;
 use crate::{Context, MonitorRef, Name, Node, Process, ProcessRef};
 
@@ -25,6 +26,29 @@ pub(crate) struct SpawnOptions {
     pub(crate) held: bool,
     /// Bytes the process may hold (the BEAM's `max_heap_size`).
     pub(crate) memory_limit: Option<u64>,
+    /// What a send to a full mailbox does.
+    pub(crate) overflow: Overflow,
+}
+
+/// A capacity of 1 to [`MAX_CAPACITY`] (or unbounded), and an overflow policy only where the
+/// mailbox can overflow.
+fn check_mailbox(capacity: Option<usize>, overflow: Overflow) -> Result<(), SpawnError> {
+    if let Some(cap) = capacity
+        && (cap == 0 || cap > MAX_CAPACITY)
+    {
+        return Err(SpawnError::InvalidConfig {
+            field: "mailbox_capacity",
+            allowed: "1 to 2^61 messages, or an unbounded mailbox",
+        });
+    }
+    if capacity.is_none() && overflow != Overflow::Wait {
+        return Err(SpawnError::InvalidConfig {
+            field: "overflow",
+            allowed: "wait for an unbounded mailbox (only a bounded mailbox can overflow); \
+                      drop_newest, drop_oldest or fail need a mailbox_capacity",
+        });
+    }
+    Ok(())
 }
 
 /// The smallest memory limit a process may have: below it, a process could not even hold its
@@ -42,14 +66,7 @@ pub(crate) fn spawn<P: Process>(
     if state.shutting_down.load(Acquire) {
         return Err(SpawnError::ShuttingDown);
     }
-    if let Some(cap) = opts.capacity
-        && (cap == 0 || cap > MAX_CAPACITY)
-    {
-        return Err(SpawnError::InvalidConfig {
-            field: "mailbox_capacity",
-            allowed: "1 to 2^61 messages, or an unbounded mailbox",
-        });
-    }
+    check_mailbox(opts.capacity, opts.overflow)?;
     let parent_core = parent.map(|p| p.core());
     if (opts.link || opts.monitor) && parent_core.is_none() {
         return Err(SpawnError::InvalidConfig {
@@ -76,7 +93,7 @@ pub(crate) fn spawn<P: Process>(
         core.set_held();
     }
     core.set_memory_limit(opts.memory_limit);
-    let shared = Arc::new(Shared { core, mailbox: Mailbox::new(opts.capacity) });
+    let shared = Arc::new(Shared::new(core, Mailbox::with_overflow(opts.capacity, opts.overflow)));
     let monitor = arm(node, parent_core, &shared, process, opts, init_ack)?;
     Ok((ProcessRef::from_retained(shared), monitor))
 }
@@ -86,21 +103,15 @@ pub(crate) fn spawn<P: Process>(
 pub(crate) fn reserve<M: Send + 'static>(
     node: &Node,
     capacity: Option<usize>,
+    overflow: Overflow,
 ) -> Result<Arc<Shared<M>>, SpawnError> {
-    if let Some(cap) = capacity
-        && (cap == 0 || cap > MAX_CAPACITY)
-    {
-        return Err(SpawnError::InvalidConfig {
-            field: "mailbox_capacity",
-            allowed: "1 to 2^61 messages, or an unbounded mailbox",
-        });
-    }
+    check_mailbox(capacity, overflow)?;
     let account = memory::open().unwrap_or(memory::RUNTIME);
     let _charged = memory::ChargeTo::new(account);
     let core = Core::new(node.state.next_pid(), None, false, account);
     core.set_held();
     core.hand_over();
-    Ok(Arc::new(Shared { core, mailbox: Mailbox::new(capacity) }))
+    Ok(Arc::new(Shared::new(core, Mailbox::with_overflow(capacity, overflow))))
 }
 
 /// Starts a new incarnation of a supervised process in its kept allocation: a new pid, the
@@ -137,6 +148,7 @@ pub(crate) fn respawn<P: Process>(
         monitor: false,
         held: true,
         memory_limit: None,
+        overflow: Overflow::Wait,
     };
     match arm(node, Some(parent_core), shared, process, &opts, init_ack) {
         Ok(_) => Ok(()),

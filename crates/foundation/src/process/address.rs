@@ -60,49 +60,68 @@ impl<M: Send + 'static> ProcessRef<M> {
         self.shared.core.wait_final().await
     }
 
-    /// Sends a message, waiting for room while the mailbox is full.
+    /// Sends a message. On a full mailbox it does what the receiver's
+    /// [`Overflow`](crate::message::Overflow) policy says: waits for room (the default), drops
+    /// the newest or the oldest message (counted), or fails at once.
     ///
-    /// Fails only when the process has exited, and then returns the message.
+    /// Fails when the process has exited, or when the mailbox is full under `Fail`, and then
+    /// returns the message.
     ///
     /// # Cancel safety
     ///
     /// If the future is dropped before it completes, the message was not sent (and is dropped
     /// with the future).
     pub async fn send(&self, msg: M) -> Result<(), SendError<M>> {
+        let msg = match self.offer(msg) {
+            Ok(()) => return Ok(()),
+            Err(PushError::Closed(m)) => return Err(SendError::closed(m)),
+            Err(PushError::Full(m)) => m,
+        };
+        if self.refuses() {
+            return Err(SendError::full(msg));
+        }
+        self.shared.traffic.count_stall();
         let mut msg = msg;
         loop {
+            let listener = self.shared.mailbox.listen_for_room();
             match self.push(msg) {
                 Ok(()) => return Ok(()),
-                Err(PushError::Closed(m)) => return Err(SendError(m)),
+                Err(PushError::Closed(m)) => return Err(SendError::closed(m)),
                 Err(PushError::Full(m)) => {
-                    let listener = self.shared.mailbox.listen_for_room();
-                    match self.push(m) {
-                        Ok(()) => return Ok(()),
-                        Err(PushError::Closed(m)) => return Err(SendError(m)),
-                        Err(PushError::Full(m)) => {
-                            msg = m;
-                            listener.await;
-                        }
-                    }
+                    msg = m;
+                    listener.await;
                 }
             }
         }
     }
 
-    /// Sends a message if there is room now; otherwise gives it back at once.
+    /// Sends a message if there is room now; otherwise gives it back at once (or, under a
+    /// drop policy, drops a message as [`send`](Self::send) does).
     pub fn try_send(&self, msg: M) -> Result<(), TrySendError<M>> {
-        self.push(msg).map_err(|e| match e {
-            PushError::Full(m) => TrySendError::Full(m),
+        self.offer(msg).map_err(|e| match e {
+            PushError::Full(m) => {
+                self.refuses();
+                TrySendError::Full(m)
+            }
             PushError::Closed(m) => TrySendError::Closed(m),
         })
     }
 
-    /// Sends a message, waiting at most `timeout` for room.
+    /// Sends a message, waiting at most `timeout` for room (under the default `Wait` policy;
+    /// the other policies never wait).
     ///
     /// # Cancel safety
     ///
     /// As [`send`](Self::send): dropping the future drops the unsent message.
     pub async fn send_timeout(&self, msg: M, timeout: Duration) -> Result<(), SendTimeoutError<M>> {
+        let msg = match self.offer(msg) {
+            Ok(()) => return Ok(()),
+            Err(PushError::Closed(m)) => return Err(SendTimeoutError::Closed(m)),
+            Err(PushError::Full(m)) => m,
+        };
+        if self.refuses() {
+            return Err(SendTimeoutError::Full(msg));
+        }
         self.send_until(msg, crate::time::deadline_after(timeout)).await
     }
 
@@ -165,10 +184,13 @@ impl<M: Send + 'static> ProcessRef<M> {
         let (reply, answer) = ReplyTo::pair();
         // Fast path: room in the mailbox, so no clock is read before the request is in.
         let mut deadline = None;
-        match self.push(make(reply)) {
+        match self.offer(make(reply)) {
             Ok(()) => {}
             Err(PushError::Closed(_)) => {
                 return Err(CallError::no_process(self.pid(), self.exit_reason()));
+            }
+            Err(PushError::Full(_)) if self.refuses() => {
+                return Err(CallError::refused(self.pid()));
             }
             Err(PushError::Full(msg)) => {
                 let until = crate::time::deadline_after(timeout);
@@ -181,6 +203,7 @@ impl<M: Send + 'static> ProcessRef<M> {
                     Err(SendTimeoutError::Closed(_)) => {
                         return Err(CallError::no_process(self.pid(), self.exit_reason()));
                     }
+                    Err(SendTimeoutError::Full(_)) => return Err(CallError::refused(self.pid())),
                 }
             }
         }
@@ -197,16 +220,13 @@ impl<M: Send + 'static> ProcessRef<M> {
         WeakProcessRef { shared: Arc::clone(&self.shared) }
     }
 
+    /// Waits for room until `deadline`; the first attempt has failed for want of room.
     async fn send_until(&self, msg: M, deadline: Instant) -> Result<(), SendTimeoutError<M>> {
+        self.shared.traffic.count_stall();
         let mut msg = msg;
         loop {
-            let m = match self.push(msg) {
-                Ok(()) => return Ok(()),
-                Err(PushError::Closed(m)) => return Err(SendTimeoutError::Closed(m)),
-                Err(PushError::Full(m)) => m,
-            };
             let listener = self.shared.mailbox.listen_for_room();
-            msg = match self.push(m) {
+            msg = match self.push(msg) {
                 Ok(()) => return Ok(()),
                 Err(PushError::Closed(m)) => return Err(SendTimeoutError::Closed(m)),
                 Err(PushError::Full(m)) => m,
@@ -222,11 +242,17 @@ impl<M: Send + 'static> ProcessRef<M> {
     }
 
     #[inline]
+    fn offer(&self, msg: M) -> Result<(), PushError<M>> {
+        self.shared.offer(msg).map(drop)
+    }
+
+    fn refuses(&self) -> bool {
+        self.shared.refuses()
+    }
+
+    #[inline]
     fn push(&self, msg: M) -> Result<(), PushError<M>> {
-        if self.shared.mailbox.try_push(msg)? {
-            self.shared.core.waker.wake();
-        }
-        Ok(())
+        self.shared.push(msg)
     }
 }
 

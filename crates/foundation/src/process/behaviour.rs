@@ -95,6 +95,30 @@ pub trait Process: Send + Sized + 'static {
         let _ = ctx;
     }
 
+    /// The size in bytes of a message, for message analytics
+    /// ([`MessageStats::bytes_received`](crate::message::MessageStats::bytes_received) and
+    /// `largest_message`). `None` (the default) for "not known". Called once per message
+    /// received, before `handle`: keep it cheap. [`MessageSize`](crate::message::MessageSize)
+    /// is implemented for the usual payloads:
+    ///
+    /// ```
+    /// use bytes::Bytes;
+    /// use foundation::message::MessageSize;
+    /// # use foundation::{BoxError, Context, Process};
+    /// # struct Sink;
+    /// impl Process for Sink {
+    ///     type Message = Bytes;
+    ///     # async fn handle(&mut self, _: &mut Context<Bytes>, _: Bytes) -> Result<(), BoxError> { Ok(()) }
+    ///     fn message_size(message: &Bytes) -> Option<usize> {
+    ///         Some(message.message_size())
+    ///     }
+    /// }
+    /// ```
+    fn message_size(message: &Self::Message) -> Option<usize> {
+        let _ = message;
+        None
+    }
+
     /// Runs once when the process ends, with the reason, except after `kill` or when `init`
     /// did not complete. Only `kill` interrupts it. Does nothing by default.
     fn terminate(

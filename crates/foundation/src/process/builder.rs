@@ -6,6 +6,7 @@ use std::sync::Arc;
 use crate::engine::control::AnyProcess;
 use crate::engine::spawn::{SpawnOptions, spawn};
 use crate::error::SpawnError;
+use crate::message::Overflow;
 use crate::process::context::InitAck;
 use crate::{MonitorRef, Name, Node, Process, ProcessRef};
 
@@ -42,6 +43,7 @@ pub struct ProcessBuilder {
     held: bool,
     init_ack: Option<InitAck>,
     memory_limit: Option<u64>,
+    overflow: Overflow,
 }
 
 impl ProcessBuilder {
@@ -55,6 +57,7 @@ impl ProcessBuilder {
             held: false,
             init_ack: None,
             memory_limit: None,
+            overflow: Overflow::Wait,
         }
     }
 
@@ -92,6 +95,35 @@ impl ProcessBuilder {
     /// ([`try_send`](ProcessRef::try_send)). `0` is rejected when spawning.
     pub fn mailbox_capacity(mut self, capacity: usize) -> Self {
         self.capacity = Some(capacity);
+        self
+    }
+
+    /// What a send to the full mailbox does (default [`Overflow::Wait`]): wait, drop the
+    /// newest or the oldest message (counted, never silently), or fail at once. Anything but
+    /// `Wait` needs a bounded mailbox; an unbounded one is rejected when spawning.
+    ///
+    /// ```
+    /// # use foundation::{BoxError, Context, Node, Process};
+    /// use foundation::message::Overflow;
+    /// # struct Ticker;
+    /// # impl Process for Ticker {
+    /// #     type Message = u64;
+    /// #     async fn handle(&mut self, _: &mut Context<u64>, _: u64) -> Result<(), BoxError> { Ok(()) }
+    /// # }
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), BoxError> {
+    /// let node = Node::new()?;
+    /// // A price feed: only the latest values matter, and producers never wait.
+    /// let feed = node.process().mailbox_capacity(16).overflow(Overflow::DropOldest).spawn(Ticker)?;
+    /// for price in 0..100 {
+    ///     feed.send(price).await?;
+    /// }
+    /// let info = node.process_info(feed.pid()).unwrap();
+    /// assert_eq!(info.overflow, Overflow::DropOldest);
+    /// # Ok(()) }
+    /// ```
+    pub fn overflow(mut self, overflow: Overflow) -> Self {
+        self.overflow = overflow;
         self
     }
 
@@ -148,6 +180,7 @@ impl ProcessBuilder {
             monitor,
             held: self.held,
             memory_limit: self.memory_limit,
+            overflow: self.overflow,
         };
         (self.node, self.parent, opts, self.init_ack)
     }
@@ -160,6 +193,7 @@ impl fmt::Debug for ProcessBuilder {
             .field("name", &self.name)
             .field("capacity", &self.capacity)
             .field("trap_exit", &self.trap_exit)
+            .field("overflow", &self.overflow)
             .finish()
     }
 }

@@ -1,5 +1,6 @@
 //! A snapshot of one process, as `process_info` returns it.
 
+use crate::message::{MessageStats, Overflow};
 use crate::{Name, Pid};
 
 /// What a process is doing.
@@ -33,8 +34,12 @@ pub struct ProcessInfo {
     pub mailbox_len: usize,
     /// Its mailbox's bound; `None` for an unbounded mailbox.
     pub mailbox_capacity: Option<usize>,
+    /// What a send to its full mailbox does.
+    pub overflow: Overflow,
     /// Messages it has handled (not counting signals).
     pub messages_handled: u64,
+    /// Message analytics: counts, bytes, rates, mailbox wait, drops and stalls.
+    pub messages: MessageStats,
     /// Processes it is linked with.
     pub links: Vec<Pid>,
     /// Processes it monitors.

@@ -4,7 +4,9 @@ use std::fmt;
 use std::sync::Arc;
 
 use crate::engine::control::Entry;
+use crate::engine::control::Shared;
 use crate::error::RegisterError;
+use crate::message::{BroadcastError, BroadcastReport, broadcast_shared};
 use crate::{Node, Pid};
 
 /// A node's process groups, from [`Node::groups`]: named sets of processes, for broadcast and
@@ -71,6 +73,58 @@ impl<'a> Groups<'a> {
     /// The members of `group`, in the order they joined; empty if there is no such group.
     pub fn members(&self, group: &str) -> Vec<Pid> {
         self.node.state.groups.read().get(group).cloned().unwrap_or_default()
+    }
+
+    /// Sends `msg` to every member of `group` whose message type is `M`, sharing it: each gets
+    /// a clone (clone an `Arc` or a [`Binary`](crate::message::Binary), not the payload). Never
+    /// waits; members with a full mailbox, gone, or of another message type are listed in the
+    /// report (see [`broadcast`](crate::message::broadcast) for the rules). An empty or unknown
+    /// group is an error that gives the message back.
+    ///
+    /// ```
+    /// # use foundation::{BoxError, Context, Node, Process};
+    /// # struct Listener;
+    /// # impl Process for Listener {
+    /// #     type Message = &'static str;
+    /// #     async fn handle(&mut self, _: &mut Context<&'static str>, _: &'static str) -> Result<(), BoxError> { Ok(()) }
+    /// # }
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), BoxError> {
+    /// let node = Node::new()?;
+    /// let listeners = (0..3).map(|_| node.spawn(Listener)).collect::<Result<Vec<_>, _>>()?;
+    /// for listener in &listeners {
+    ///     node.groups().join("listeners", listener.pid())?;
+    /// }
+    /// let report = node.groups().broadcast("listeners", "reload")?;
+    /// assert_eq!(report.delivered, 3);
+    /// assert!(node.groups().broadcast("nobody", "reload").is_err());
+    /// # Ok(()) }
+    /// ```
+    pub fn broadcast<M: Clone + Send + 'static>(
+        &self,
+        group: &str,
+        msg: M,
+    ) -> Result<BroadcastReport, BroadcastError<M>> {
+        let state = &self.node.state;
+        let mut typed = Vec::new();
+        let mut mismatched = Vec::new();
+        for pid in self.members(group) {
+            let Some(process) = state.get(pid) else { continue };
+            match process.into_any().downcast::<Shared<M>>() {
+                Ok(shared) => typed.push(shared),
+                Err(_) => mismatched.push(pid),
+            }
+        }
+        if typed.is_empty() && mismatched.is_empty() {
+            return Err(BroadcastError::new(msg, format!("group {group:?}")));
+        }
+        let mut report = if typed.is_empty() {
+            BroadcastReport::default()
+        } else {
+            broadcast_shared(&typed, msg, group)?
+        };
+        report.mismatched = mismatched;
+        Ok(report)
     }
 
     /// The names of all non-empty groups, sorted.

@@ -1,6 +1,7 @@
 //! Telemetry events, named as the spec names them.
 
 use crate::ecosystem::{MemoryPressure, Role, Topology};
+use crate::message::Overflow;
 use crate::{ExitReason, Pid};
 
 /// Something observable happened. Each variant carries the spec's event name
@@ -93,12 +94,41 @@ pub enum Event {
         /// Its budget, in bytes.
         budget: u64,
     },
+    /// A process's overflow policy dropped messages. Told at most once a second per process,
+    /// with the count since its previous `messages_dropped` event, and once more when it ends.
+    #[non_exhaustive]
+    MessagesDropped {
+        /// The ecosystem, if the process is a member of one.
+        ecosystem: Option<String>,
+        /// The process (its current incarnation).
+        pid: Pid,
+        /// The policy that dropped them.
+        policy: Overflow,
+        /// Messages dropped since the previous event.
+        count: u64,
+        /// Messages dropped over the address's life.
+        total: u64,
+    },
+    /// Senders had to wait for room in a process's mailbox, or for a credit: flow control held
+    /// them back. Told at most once a second per process, as `MessagesDropped`.
+    #[non_exhaustive]
+    FlowStalled {
+        /// The ecosystem, if the process is a member of one.
+        ecosystem: Option<String>,
+        /// The receiving process (its current incarnation).
+        pid: Pid,
+        /// Sends that waited since the previous event.
+        count: u64,
+        /// Sends that waited over the address's life.
+        total: u64,
+    },
 }
 
 impl Event {
     /// The spec's name of the event: `foundation.ecosystem.started`, `...stopped`,
     /// `...coordinator_restarted`, `...worker_restarted`, `...message_processed`,
-    /// `...gc_completed`, `...memory_pressure`.
+    /// `...gc_completed`, `...memory_pressure`, and for messages `foundation.messages.dropped`
+    /// and `foundation.messages.flow_stalled`.
     pub fn name(&self) -> &'static str {
         match self {
             Event::EcosystemStarted { .. } => "foundation.ecosystem.started",
@@ -108,19 +138,24 @@ impl Event {
             Event::MessageProcessed { .. } => "foundation.ecosystem.message_processed",
             Event::GcCompleted { .. } => "foundation.ecosystem.gc_completed",
             Event::MemoryPressure { .. } => "foundation.ecosystem.memory_pressure",
+            Event::MessagesDropped { .. } => "foundation.messages.dropped",
+            Event::FlowStalled { .. } => "foundation.messages.flow_stalled",
         }
     }
 
-    /// The ecosystem the event is about.
-    pub fn ecosystem(&self) -> &str {
+    /// The ecosystem the event is about; `None` for a process outside any ecosystem.
+    pub fn ecosystem(&self) -> Option<&str> {
         match self {
+            Event::MessagesDropped { ecosystem, .. } | Event::FlowStalled { ecosystem, .. } => {
+                ecosystem.as_deref()
+            }
             Event::EcosystemStarted { ecosystem, .. }
             | Event::EcosystemStopped { ecosystem, .. }
             | Event::CoordinatorRestarted { ecosystem, .. }
             | Event::WorkerRestarted { ecosystem, .. }
             | Event::MessageProcessed { ecosystem, .. }
             | Event::GcCompleted { ecosystem, .. }
-            | Event::MemoryPressure { ecosystem, .. } => ecosystem,
+            | Event::MemoryPressure { ecosystem, .. } => Some(ecosystem),
         }
     }
 }

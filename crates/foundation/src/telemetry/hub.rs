@@ -84,7 +84,7 @@ impl fmt::Debug for Telemetry {
 }
 
 fn record_metrics(event: &Event) {
-    let ecosystem = event.ecosystem().to_owned();
+    let ecosystem = event.ecosystem().unwrap_or("").to_owned();
     match event {
         Event::EcosystemStarted { workers, .. } => {
             metrics::counter!("foundation_ecosystem_started_total", "ecosystem" => ecosystem.clone())
@@ -116,6 +116,14 @@ fn record_metrics(event: &Event) {
             metrics::gauge!("foundation_ecosystem_memory_bytes", "ecosystem" => ecosystem)
                 .set(*held as f64);
         }
+        Event::MessagesDropped { count, policy, .. } => {
+            metrics::counter!("foundation_messages_dropped_total", "ecosystem" => ecosystem, "policy" => policy.as_str())
+                .increment(*count);
+        }
+        Event::FlowStalled { count, .. } => {
+            metrics::counter!("foundation_messages_stalled_total", "ecosystem" => ecosystem)
+                .increment(*count);
+        }
     }
 }
 
@@ -142,6 +150,12 @@ fn trace(event: &Event) {
         }
         Event::MemoryPressure { ecosystem, pressure, held, budget } => {
             tracing::warn!(target: "foundation::telemetry", event = name, ecosystem = %ecosystem, pressure = ?pressure, held, budget);
+        }
+        Event::MessagesDropped { ecosystem, pid, policy, count, total } => {
+            tracing::warn!(target: "foundation::telemetry", event = name, ecosystem = ?ecosystem, pid = %pid, policy = policy.as_str(), count, total);
+        }
+        Event::FlowStalled { ecosystem, pid, count, total } => {
+            tracing::debug!(target: "foundation::telemetry", event = name, ecosystem = ?ecosystem, pid = %pid, count, total);
         }
     }
 }

@@ -13,6 +13,8 @@
 //! | `foundation.ecosystem.message_processed` | sampled: every `message_sample_every` messages per member |
 //! | `foundation.ecosystem.gc_completed` | a member compacted, with the bytes it gave back |
 //! | `foundation.ecosystem.memory_pressure` | the ecosystem's memory pressure changed level |
+//! | `foundation.messages.dropped` | an overflow policy dropped messages (at most once a second per process) |
+//! | `foundation.messages.flow_stalled` | senders waited for room or credits (at most once a second per process) |
 //!
 //! # Metrics
 //!
@@ -20,7 +22,11 @@
 //! `..._coordinator_restarts_total`, `..._worker_restarts_total`,
 //! `..._messages_processed_total`, `..._gc_bytes_returned_total`, and the gauges
 //! `foundation_ecosystem_workers` and `foundation_ecosystem_memory_bytes`, each labelled
-//! `ecosystem`. Install any `metrics` recorder (a Prometheus exporter, say) to collect them.
+//! `ecosystem`; for messages, the counters `foundation_messages_dropped_total` (labelled
+//! `ecosystem` and `policy`) and `foundation_messages_stalled_total`, and the ecosystem
+//! traffic counters `foundation_ecosystem_messages_received_total`, `..._messages_sent_total`
+//! and `..._bytes_received_total`, updated by the ecosystem's watcher (see
+//! [`message`](crate::message)). Install any `metrics` recorder (a Prometheus exporter, say) to collect them.
 //!
 //! # Cost
 //!

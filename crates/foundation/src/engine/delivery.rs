@@ -1,0 +1,69 @@
+//! Putting a message in a mailbox: the push, the wake-up, and the overflow policy. Every way of
+//! sending (an address, a broadcast, a credit link) goes through here.
+
+use crate::engine::control::Shared;
+use crate::engine::mailbox::PushError;
+use crate::engine::traffic::count_sent;
+use crate::message::Overflow;
+
+/// What became of an offered message.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Delivery {
+    /// It is in the mailbox.
+    Queued,
+    /// It is in the mailbox, and the oldest waiting message was dropped for it (`DropOldest`).
+    Displaced,
+    /// The mailbox was full and it was dropped (`DropNewest`, or `DropOldest` with nothing
+    /// waiting to displace).
+    Dropped,
+}
+
+impl<M: Send + 'static> Shared<M> {
+    /// Pushes if there is room, waking the receiver if it sleeps.
+    #[inline]
+    pub(crate) fn push(&self, msg: M) -> Result<(), PushError<M>> {
+        if self.mailbox.try_push(msg)? {
+            self.core.waker.wake();
+        }
+        count_sent();
+        Ok(())
+    }
+
+    /// One attempt that applies the overflow policy, short of waiting: `Full` comes back only
+    /// under `Wait` and `Fail`.
+    #[inline]
+    pub(crate) fn offer(&self, msg: M) -> Result<Delivery, PushError<M>> {
+        match self.push(msg) {
+            Ok(()) => Ok(Delivery::Queued),
+            Err(PushError::Full(m)) => self.overflow(m),
+            Err(closed) => Err(closed),
+        }
+    }
+
+    /// A full mailbox under a drop policy: drops a message (counted) and reports what it did.
+    #[cold]
+    fn overflow(&self, msg: M) -> Result<Delivery, PushError<M>> {
+        let (dropped, delivery) = match self.mailbox.overflow() {
+            Overflow::DropNewest => (msg, Delivery::Dropped),
+            Overflow::DropOldest => match self.mailbox.replace_oldest(msg) {
+                Ok(oldest) => (oldest, Delivery::Displaced),
+                // Every slot is held by messages the receiver has taken: the newest goes.
+                Err(newest) => (newest, Delivery::Dropped),
+            },
+            _ => return Err(PushError::Full(msg)),
+        };
+        self.traffic.count_dropped();
+        count_sent();
+        drop(dropped);
+        Ok(delivery)
+    }
+
+    /// Under `Fail`, counts a refusal and says so.
+    pub(crate) fn refuses(&self) -> bool {
+        let refuses = self.mailbox.overflow() == Overflow::Fail;
+        if refuses {
+            self.traffic.count_refused();
+        }
+        refuses
+    }
+}

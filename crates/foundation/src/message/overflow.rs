@@ -1,0 +1,57 @@
+//! What a send does when the mailbox is full.
+
+use serde::{Deserialize, Serialize};
+
+/// What happens to a message that finds its receiver's mailbox full: the receiver's choice,
+/// set with [`ProcessBuilder::overflow`](crate::process::ProcessBuilder::overflow) (or an
+/// ecosystem's `overflow` setting) and shown in
+/// [`ProcessInfo::overflow`](crate::process::ProcessInfo::overflow).
+///
+/// Nothing is dropped silently: every dropped message is counted in
+/// [`MessageStats::dropped`](crate::message::MessageStats::dropped), in the metric
+/// `foundation_messages_dropped_total` and in the telemetry event
+/// [`MessagesDropped`](crate::telemetry::Event::MessagesDropped); every refused one in
+/// [`MessageStats::refused`](crate::message::MessageStats::refused).
+///
+/// | policy | [`send`](crate::ProcessRef::send) on a full mailbox | [`try_send`](crate::ProcessRef::try_send) on a full mailbox |
+/// | --- | --- | --- |
+/// | `Wait` | waits for room (backpressure) | gives the message back (`Full`) |
+/// | `DropNewest` | drops the message sent, returns `Ok` | the same |
+/// | `DropOldest` | drops the oldest waiting message, queues the new one, returns `Ok` | the same |
+/// | `Fail` | gives the message back at once ([`SendError::is_full`](crate::SendError::is_full)) | gives it back (`Full`) |
+///
+/// Only a bounded mailbox can overflow: a policy other than `Wait` on an unbounded mailbox is
+/// rejected when spawning.
+///
+/// Under `DropOldest` the oldest message *still waiting* goes; a message the receiver has taken
+/// is never taken back. In the rare case that every slot is held by messages the receiver has
+/// taken but not yet released (a capacity of 1 while its message is being handled), the new
+/// message is dropped instead, and counted.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+#[non_exhaustive]
+pub enum Overflow {
+    /// Senders wait for room: backpressure. The default.
+    #[default]
+    Wait,
+    /// The message being sent is dropped (a lossy feed where the latest may go).
+    DropNewest,
+    /// The oldest waiting message is dropped to make room (a feed where only recent values
+    /// matter).
+    DropOldest,
+    /// The send fails at once and the sender gets its message back (producers that must not
+    /// wait and want to decide themselves).
+    Fail,
+}
+
+impl Overflow {
+    /// The policy's name in configuration files: `wait`, `drop_newest`, `drop_oldest`, `fail`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Overflow::Wait => "wait",
+            Overflow::DropNewest => "drop_newest",
+            Overflow::DropOldest => "drop_oldest",
+            Overflow::Fail => "fail",
+        }
+    }
+}
