@@ -123,7 +123,7 @@ pub(crate) async fn watch(
             _ = ticks.tick() => {}
             _ = &mut stopped => return,
         }
-        let stats: Vec<MessageStats> = members().iter().map(|p| p.traffic().snapshot()).collect();
+        let stats: Vec<MessageStats> = members().iter().map(|p| p.traffic().snapshot(p.core().handled())).collect();
         let totals = EcosystemTraffic::sum(&stats);
         window.push(Sample {
             at: Instant::now(),

@@ -34,8 +34,6 @@ enum Event<M> {
 /// The receiving side's own state, kept by the process's task.
 #[derive(Default)]
 struct Receiver {
-    /// Message analytics: counts kept locally and published now and then.
-    counts: Receiving,
     /// Messages popped but not yet released to senders (released in batches).
     popped: usize,
     /// The receiver marked itself parked and went to sleep.
@@ -96,7 +94,6 @@ impl Receiver {
                         continue;
                     }
                     self.parked = true;
-                    self.counts.publish_counts(&shared.traffic);
                     core.set_status(ProcessStatus::Waiting);
                     return Poll::Pending;
                 }
@@ -151,6 +148,7 @@ pub(crate) async fn run<P: Process>(mut process: P, mut ctx: Context<P::Message>
     let mut rx = Receiver::default();
     let mut deferred = Vec::new();
     let mut handled = core.handled();
+    let mut counts = Receiving::starting_at(handled, &shared.traffic);
     let mut flow = FlowReport::default();
 
     let init = guarded!(process.init(ctx), core, &mut deferred, Mode::Running);
@@ -204,8 +202,8 @@ pub(crate) async fn run<P: Process>(mut process: P, mut ctx: Context<P::Message>
         }
         match poll_fn(|cx| rx.poll_next(&shared, cx)).await {
             Event::Message(msg) => {
-                if rx.counts.take(P::message_size(&msg)) {
-                    rx.counts.publish(&shared.traffic, shared.mailbox.len());
+                if counts.take(P::message_size(&msg), &shared.traffic) {
+                    counts.sample(&shared.traffic, shared.mailbox.len());
                     flow.report(&ctx.node, &shared);
                 }
                 let result = guarded!(process.handle(ctx, msg), core, &mut deferred, Mode::Running);
@@ -247,7 +245,6 @@ pub(crate) async fn run<P: Process>(mut process: P, mut ctx: Context<P::Message>
         reason = ExitReason::from_panic(&*payload);
     }
     let node = ctx.node.clone();
-    rx.counts.publish_counts(&shared.traffic);
     flow.flush(&node, &shared);
     drop(ctx);
     crate::engine::exit::finish(&node.state, &shared, &reason, rx.popped);

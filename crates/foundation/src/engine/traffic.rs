@@ -1,8 +1,9 @@
 //! Message analytics: the counters a process's traffic keeps, and how they are kept cheaply.
 //!
 //! The hot path pays almost nothing:
-//! - the receiver counts what it takes and the bytes of what it takes in plain locals and
-//!   publishes them with relaxed stores (the run loop's `handled` counter is the model);
+//! - the receiver's count is the run loop's `handled` counter, published after each message
+//!   anyway; the bytes of a message whose size is known are published when it is taken (three
+//!   relaxed stores, paid only by processes that report sizes);
 //! - a send counts itself in a thread-local cell, and the process being polled on that thread
 //!   adds the cell to its `sent` counter when its poll ends (sends from outside any process are
 //!   discarded when the next process's poll starts);
@@ -63,7 +64,6 @@ pub(crate) fn now_nanos() -> u64 {
 /// One address's traffic counters.
 #[derive(Debug, Default)]
 pub(crate) struct Traffic {
-    received: AtomicU64,
     sent: AtomicU64,
     bytes_received: AtomicU64,
     sized: AtomicU64,
@@ -109,9 +109,8 @@ impl Traffic {
         self.stalls.load(Relaxed)
     }
 
-    /// A consistent-enough snapshot for `process_info`.
-    pub(crate) fn snapshot(&self) -> MessageStats {
-        let received = self.received.load(Relaxed);
+    /// A snapshot for `process_info`; `received` is the process's `handled` count.
+    pub(crate) fn snapshot(&self, received: u64) -> MessageStats {
         let sent = self.sent.load(Relaxed);
         let sized = self.sized.load(Relaxed);
         let (received_per_sec, sent_per_sec) = self.rates(received, sent);
@@ -179,9 +178,10 @@ impl Traffic {
     }
 }
 
-/// The receiver's running counts, kept in its task and published with relaxed stores.
+/// The receiver's running counts, kept in its task.
 #[derive(Debug, Default)]
 pub(crate) struct Receiving {
+    /// Messages taken, over the address's life (it starts at the `handled` count).
     received: u64,
     bytes: u64,
     sized: u64,
@@ -192,35 +192,41 @@ pub(crate) struct Receiving {
 }
 
 impl Receiving {
-    /// Counts a message taken from the mailbox, `size` its size if known. Returns whether the
-    /// counts should be published now: every [`SAMPLE_EVERY`] messages, and when the message a
-    /// mailbox-wait sample is waiting for has been taken.
+    /// Counts for an incarnation that starts after `received` messages, picking up the
+    /// published byte counts.
+    pub(crate) fn starting_at(received: u64, traffic: &Traffic) -> Self {
+        Receiving {
+            received,
+            bytes: traffic.bytes_received.load(Relaxed),
+            sized: traffic.sized.load(Relaxed),
+            largest: traffic.largest.load(Relaxed),
+            wait_sample: None,
+        }
+    }
+
+    /// Counts a message taken from the mailbox, `size` its size if known (published at once).
+    /// Returns whether it is time to [`sample`](Self::sample): every [`SAMPLE_EVERY`]
+    /// messages, and when the message a mailbox-wait sample is waiting for has been taken.
     #[inline]
-    pub(crate) fn take(&mut self, size: Option<usize>) -> bool {
+    pub(crate) fn take(&mut self, size: Option<usize>, traffic: &Traffic) -> bool {
         self.received += 1;
         if let Some(size) = size {
             let size = size as u64;
             self.bytes += size;
             self.sized += 1;
             self.largest = self.largest.max(size);
+            traffic.bytes_received.store(self.bytes, Relaxed);
+            traffic.sized.store(self.sized, Relaxed);
+            traffic.largest.store(self.largest, Relaxed);
         }
         self.received.is_multiple_of(SAMPLE_EVERY)
             || self.wait_sample.is_some_and(|(_, due)| self.received >= due)
     }
 
-    /// Publishes the counts only (no clock): when the receiver goes to sleep and when it ends.
-    pub(crate) fn publish_counts(&self, traffic: &Traffic) {
-        traffic.received.store(self.received, Relaxed);
-        traffic.bytes_received.store(self.bytes, Relaxed);
-        traffic.sized.store(self.sized, Relaxed);
-        traffic.largest.store(self.largest, Relaxed);
-    }
-
-    /// Publishes the counts, closes the rate window if due, and takes or finishes a
-    /// mailbox-wait sample: the message last in the mailbox now waited at least from now until
-    /// it is taken (a lower bound on its time in the mailbox, exact for a steady backlog).
-    pub(crate) fn publish(&mut self, traffic: &Traffic, queued: usize) {
-        self.publish_counts(traffic);
+    /// Closes the rate window if due, and takes or finishes a mailbox-wait sample: the
+    /// message last in the mailbox now waited at least from now until it is taken (a lower
+    /// bound on its time in the mailbox, exact for a steady backlog).
+    pub(crate) fn sample(&mut self, traffic: &Traffic, queued: usize) {
         let now = now_nanos();
         traffic.tick(now, self.received);
         match self.wait_sample {

@@ -7,13 +7,12 @@ use std::time::Duration;
 /// crate::ecosystem::MemberInfo::messages).
 ///
 /// Counted over the address's whole life, so over every incarnation of a supervised process.
-/// The receiver publishes its counts every 64 messages and whenever a sample completes, so
-/// `received` may trail the truth by up to 63 while it is busy; `messages_handled` in
-/// [`ProcessInfo`](crate::process::ProcessInfo) is exact.
+/// Counts are exact as of the last message handled; rates and the mailbox wait are sampled
+/// (the receiver reads the clock once per 64 messages).
 #[derive(Clone, Debug, Default, PartialEq)]
 #[non_exhaustive]
 pub struct MessageStats {
-    /// Messages taken from the mailbox (handled, or being handled).
+    /// Messages handled (the process's `messages_handled`).
     pub received: u64,
     /// Messages this process sent, to any process (counted when each of its polls ends).
     pub sent: u64,
