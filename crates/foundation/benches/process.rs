@@ -19,7 +19,7 @@ use tokio::sync::{Notify, mpsc, oneshot};
 
 mod common;
 
-use common::{Echo, Echoer, Ready, Sink, on_runtime, runtime};
+use common::{Echo, Echoer, Ready, Sink, on_runtime, runtime, timed};
 
 fn spawn_to_ready(c: &mut Criterion) {
     let rt = runtime();
@@ -80,25 +80,6 @@ fn spawn_to_ready(c: &mut Criterion) {
 }
 
 const MESSAGES: u64 = 1_000_000;
-
-/// Times `iters` runs of `round`, each run a fresh task on the runtime.
-fn timed<F, Fut>(rt: &tokio::runtime::Runtime, b: &mut criterion::Bencher<'_>, round: F)
-where
-    F: Fn() -> Fut + Copy + Send + 'static,
-    Fut: std::future::Future<Output = ()> + Send,
-{
-    b.to_async(rt).iter_custom(|iters| {
-        on_runtime(async move {
-            let mut total = Duration::ZERO;
-            for _ in 0..iters {
-                let start = Instant::now();
-                round().await;
-                total += start.elapsed();
-            }
-            total
-        })
-    });
-}
 
 async fn foundation_sink(senders: u64, bounded: bool) {
     let node = Node::new().unwrap();

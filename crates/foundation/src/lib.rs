@@ -25,6 +25,12 @@
 //! - **Memory** ([`memory`]): install [`memory::AccountingAllocator`] and every process's memory
 //!   is measured, limits end only the offender, ecosystems can share a budget, and
 //!   [`memory::isolate`] runs heavy work on its own account.
+//! - **Messages** ([`message`]): payloads shared by reference count ([`message::Binary`]),
+//!   overflow policies that never drop silently ([`message::Overflow`]), credit-based flow
+//!   between two processes ([`message::CreditLink`]), broadcast to addresses, groups, workers
+//!   or topology neighbours, per-process and per-ecosystem analytics
+//!   ([`message::MessageStats`]), and addressing another ecosystem by name
+//!   ([`Node::ecosystem`], [`message::Route`]).
 //! - **Telemetry** ([`telemetry`]): the spec's ecosystem events to observers attached at run
 //!   time, to `tracing`, and to the `metrics` facade.
 //! - **Timers**: [`Context::send_after`], [`Context::send_interval`].

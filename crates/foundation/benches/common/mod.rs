@@ -24,6 +24,25 @@ where
     tokio::spawn(f).await.unwrap()
 }
 
+/// Times `iters` runs of `round`, each run a fresh task on the runtime.
+pub fn timed<F, Fut>(rt: &tokio::runtime::Runtime, b: &mut criterion::Bencher<'_>, round: F)
+where
+    F: Fn() -> Fut + Copy + Send + 'static,
+    Fut: std::future::Future<Output = ()> + Send,
+{
+    b.to_async(rt).iter_custom(|iters| {
+        on_runtime(async move {
+            let mut total = std::time::Duration::ZERO;
+            for _ in 0..iters {
+                let start = std::time::Instant::now();
+                round().await;
+                total += start.elapsed();
+            }
+            total
+        })
+    });
+}
+
 /// Counts messages; notifies when it has seen `target` of them.
 pub struct Sink {
     pub seen: u64,
