@@ -199,9 +199,12 @@ impl<CM: Send + 'static, WM: Send + 'static> Members<CM, WM> {
             Ok(neighbours) => broadcast_shared(
                 neighbours.iter().map(|w| &w.shared),
                 msg,
-                "the neighbours of a worker",
+                &format!("the neighbours of worker {index}"),
             ),
-            Err(err) => Err(BroadcastError::new(msg, err.to_string())),
+            Err(_) => Err(BroadcastError::new(
+                msg,
+                format!("the neighbours of worker {index} (a tree's workers have none)"),
+            )),
         }
     }
 

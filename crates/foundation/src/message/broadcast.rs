@@ -70,7 +70,7 @@ impl<M> BroadcastError<M> {
         self.message
     }
 
-    /// What was addressed: `group "name"`, `the workers of "name"`, ...
+    /// What was addressed: `group "name"`, `the neighbours of worker 3`, ...
     pub fn target(&self) -> &str {
         &self.target
     }
