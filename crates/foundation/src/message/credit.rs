@@ -12,8 +12,8 @@ use crate::error::{SendError, TrySendError};
 use crate::message::{MessageError, MessageSize};
 use crate::{Pid, ProcessRef};
 
-/// The most credits a link may have.
-pub const MAX_CREDITS: usize = Semaphore::MAX_PERMITS;
+/// The most credits a link may have: 2^32 − 1.
+pub const MAX_CREDITS: usize = u32::MAX as usize;
 
 /// A sender's end of a credit-based flow to one process (AMQP's and Akka Streams' credit
 /// flow): the sender holds credits, every message sent takes one, and the receiver gives it
@@ -71,7 +71,7 @@ impl<M: Send + 'static> CreditLink<M> {
         if credits == 0 || credits > MAX_CREDITS {
             return Err(MessageError::InvalidConfig {
                 field: "credits",
-                allowed: "1 to 2^61 credits (0 would never let a message through)",
+                allowed: "1 to 2^32 - 1 credits (0 would never let a message through)",
             });
         }
         let gate = Gate {
@@ -169,6 +169,7 @@ impl<M: Send + 'static> CreditLink<M> {
     pub async fn drained(&self) {
         loop {
             let window = self.window();
+            // The window never exceeds MAX_CREDITS, which fits a u32.
             let all = u32::try_from(window).unwrap_or(u32::MAX);
             if let Ok(permits) = self.gate.credits.acquire_many(all).await {
                 drop(permits);
