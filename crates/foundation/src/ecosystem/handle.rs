@@ -342,7 +342,7 @@ impl<CM: Send + 'static, WM: Send + 'static> Ecosystem<CM, WM> {
             mailbox_capacity: shared.mailbox.capacity(),
             mailbox_full: shared.mailbox.is_full(),
             messages_handled: core.handled(),
-            messages: shared.traffic.snapshot(core.handled()),
+            messages: shared.traffic.snapshot(core.handled(), self.inner.node.state.epoch),
             restarts: incarnations.saturating_sub(1),
             last_exit: core.last_exit(),
         }

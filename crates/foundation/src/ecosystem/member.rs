@@ -75,6 +75,10 @@ impl<P: Process> Process for Member<P> {
         self.inner.handle_down(ctx, down).await
     }
 
+    fn message_size(message: &P::Message) -> Option<usize> {
+        P::message_size(message)
+    }
+
     fn compact(&mut self, ctx: &mut Context<P::Message>) {
         let before = ctx.shared.core.memory();
         self.inner.compact(ctx);

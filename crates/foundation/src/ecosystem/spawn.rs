@@ -183,6 +183,7 @@ impl Node {
         let watched = ecosystem.supervisor().inner.downgrade();
         drop(self.state.runtime.spawn(traffic::watch(
             config.name.clone(),
+            self.state.epoch,
             ecosystem.rate_window(),
             Arc::clone(&all),
             async move {

@@ -110,6 +110,7 @@ impl RateWindow {
 /// `..._messages_sent_total` and `..._bytes_received_total`.
 pub(crate) async fn watch(
     name: String,
+    epoch: Instant,
     window: Arc<RateWindow>,
     members: Arc<dyn Fn() -> Vec<Arc<dyn AnyProcess>> + Send + Sync>,
     stopped: impl std::future::Future<Output = ()>,
@@ -123,7 +124,8 @@ pub(crate) async fn watch(
             _ = ticks.tick() => {}
             _ = &mut stopped => return,
         }
-        let stats: Vec<MessageStats> = members().iter().map(|p| p.traffic().snapshot(p.core().handled())).collect();
+        let stats: Vec<MessageStats> =
+            members().iter().map(|p| p.traffic().snapshot(p.core().handled(), epoch)).collect();
         let totals = EcosystemTraffic::sum(&stats);
         window.push(Sample {
             at: Instant::now(),

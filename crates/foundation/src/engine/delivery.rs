@@ -45,11 +45,27 @@ impl<M: Send + 'static> Shared<M> {
     fn overflow(&self, msg: M) -> Result<Delivery, PushError<M>> {
         let (dropped, delivery) = match self.mailbox.overflow() {
             Overflow::DropNewest => (msg, Delivery::Dropped),
-            Overflow::DropOldest => match self.mailbox.replace_oldest(msg) {
-                Ok(oldest) => (oldest, Delivery::Displaced),
-                // Every slot is held by messages the receiver has taken: the newest goes.
-                Err(newest) => (newest, Delivery::Dropped),
-            },
+            Overflow::DropOldest => {
+                let mut msg = msg;
+                let mut tries = 0;
+                loop {
+                    match self.mailbox.replace_oldest(msg) {
+                        Ok(oldest) => break (oldest, Delivery::Displaced),
+                        // Nothing waits: the receiver has just taken it (and room may be
+                        // free again), or a sender holds the slot while it pushes. Try again a
+                        // few times, then the newest goes.
+                        Err(newest) if tries < 3 => {
+                            tries += 1;
+                            match self.push(newest) {
+                                Ok(()) => return Ok(Delivery::Queued),
+                                Err(PushError::Full(m)) => msg = m,
+                                Err(closed) => return Err(closed),
+                            }
+                        }
+                        Err(newest) => break (newest, Delivery::Dropped),
+                    }
+                }
+            }
             _ => return Err(PushError::Full(msg)),
         };
         self.traffic.count_dropped();

@@ -28,6 +28,8 @@ pub(crate) struct NodeState {
     /// Running ecosystems by name, for [`Node::ecosystem`](crate::Node::ecosystem): each an
     /// `Ecosystem<CM, WM>` with its message types' names. Removed when the ecosystem stops.
     pub(crate) ecosystems: DashMap<String, EcosystemEntry>,
+    /// When the node started, on its runtime's clock: the zero of its traffic timestamps.
+    pub(crate) epoch: tokio::time::Instant,
 }
 
 /// A running ecosystem's handle, type-erased, with its message types' names.
@@ -52,6 +54,7 @@ impl NodeState {
             exits: Event::new(),
             telemetry: Telemetry::default(),
             ecosystems: DashMap::new(),
+            epoch: tokio::time::Instant::now(),
         }
     }
 

@@ -203,7 +203,7 @@ pub(crate) async fn run<P: Process>(mut process: P, mut ctx: Context<P::Message>
         match poll_fn(|cx| rx.poll_next(&shared, cx)).await {
             Event::Message(msg) => {
                 if counts.take(P::message_size(&msg), &shared.traffic) {
-                    counts.sample(&shared.traffic, shared.mailbox.len());
+                    counts.sample(&shared.traffic, shared.mailbox.len(), ctx.node.state.epoch);
                     flow.report(&ctx.node, &shared);
                 }
                 let result = guarded!(process.handle(ctx, msg), core, &mut deferred, Mode::Running);

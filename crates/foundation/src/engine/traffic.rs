@@ -14,7 +14,6 @@
 //! The counters live with the address, so they add up over a supervised process's restarts.
 
 use std::cell::Cell;
-use std::sync::OnceLock;
 use std::sync::atomic::AtomicU64;
 use std::sync::atomic::Ordering::Relaxed;
 use std::time::Duration;
@@ -52,13 +51,11 @@ pub(crate) fn end_poll() -> u64 {
     SENT.with(|s| s.replace(0))
 }
 
-/// Nanoseconds since a fixed point of this program's (tokio) clock.
-pub(crate) fn now_nanos() -> u64 {
-    static EPOCH: OnceLock<Instant> = OnceLock::new();
-    let epoch = *EPOCH.get_or_init(Instant::now);
-    u64::try_from(Instant::now().saturating_duration_since(epoch).as_nanos())
-        .unwrap_or(u64::MAX)
-        .max(1)
+/// Nanoseconds since `epoch` (the node's start, on its runtime's clock, which may be paused)
+/// plus one, so that 0 can mean "never".
+pub(crate) fn now_nanos(epoch: Instant) -> u64 {
+    let since = Instant::now().saturating_duration_since(epoch).as_nanos();
+    u64::try_from(since).unwrap_or(u64::MAX - 1) + 1
 }
 
 /// One address's traffic counters.
@@ -110,10 +107,10 @@ impl Traffic {
     }
 
     /// A snapshot for `process_info`; `received` is the process's `handled` count.
-    pub(crate) fn snapshot(&self, received: u64) -> MessageStats {
+    pub(crate) fn snapshot(&self, received: u64, epoch: Instant) -> MessageStats {
         let sent = self.sent.load(Relaxed);
         let sized = self.sized.load(Relaxed);
-        let (received_per_sec, sent_per_sec) = self.rates(received, sent);
+        let (received_per_sec, sent_per_sec) = self.rates(received, sent, epoch);
         let wait = self.wait_nanos.load(Relaxed);
         MessageStats {
             received,
@@ -131,9 +128,9 @@ impl Traffic {
 
     /// Rates over the most recent window of at least a second: the open one if it has run for
     /// two windows (the process has been quiet), otherwise the last closed one.
-    fn rates(&self, received: u64, sent: u64) -> (f64, f64) {
+    fn rates(&self, received: u64, sent: u64, epoch: Instant) -> (f64, f64) {
         let start = self.window_start.load(Relaxed);
-        let now = now_nanos();
+        let now = now_nanos(epoch);
         if start == 0 {
             return (0.0, 0.0);
         }
@@ -226,8 +223,8 @@ impl Receiving {
     /// Closes the rate window if due, and takes or finishes a mailbox-wait sample: the
     /// message last in the mailbox now waited at least from now until it is taken (a lower
     /// bound on its time in the mailbox, exact for a steady backlog).
-    pub(crate) fn sample(&mut self, traffic: &Traffic, queued: usize) {
-        let now = now_nanos();
+    pub(crate) fn sample(&mut self, traffic: &Traffic, queued: usize, epoch: Instant) {
+        let now = now_nanos(epoch);
         traffic.tick(now, self.received);
         match self.wait_sample {
             Some((taken_at, due)) if self.received >= due => {
@@ -262,7 +259,7 @@ impl FlowReport {
         if traffic.dropped() == self.dropped && traffic.stalls() == self.stalls {
             return;
         }
-        let now = now_nanos();
+        let now = now_nanos(node.state.epoch);
         if self.at != 0 && Duration::from_nanos(now.saturating_sub(self.at)) < WINDOW {
             return;
         }

@@ -24,9 +24,10 @@ use serde::{Deserialize, Serialize};
 /// rejected when spawning.
 ///
 /// Under `DropOldest` the oldest message *still waiting* goes; a message the receiver has taken
-/// is never taken back. In the rare case that every slot is held by messages the receiver has
-/// taken but not yet released (a capacity of 1 while its message is being handled), the new
-/// message is dropped instead, and counted.
+/// is never taken back. If nothing is waiting although the mailbox is full (the receiver has
+/// just taken the last message, or other senders are between reserving their slots and
+/// filling them), the send tries again a few times and, if that does not find room or a
+/// message to displace, drops the new message instead, counted.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 #[non_exhaustive]

@@ -154,7 +154,7 @@ impl Node {
             mailbox_capacity: process.mailbox_capacity(),
             overflow: process.overflow(),
             messages_handled: core.handled(),
-            messages: process.traffic().snapshot(core.handled()),
+            messages: process.traffic().snapshot(core.handled(), self.state.epoch),
             links: rel.links.clone(),
             monitors: rel.monitoring.iter().map(|(_, p)| *p).collect(),
             monitored_by: rel.watchers.iter().map(|(_, p)| *p).collect(),
