@@ -14,7 +14,6 @@ use std::task::Poll;
 use crate::engine::control::{Core, Shared, Signal};
 use crate::engine::guard::{Guard, Interrupt, Mode, triage};
 use crate::engine::mailbox::Park;
-use crate::engine::traffic::{FlowReport, Receiving};
 use crate::{BoxError, Context, Down, ExitReason, Process, ProcessStatus};
 
 /// How many messages a process handles in a row before it yields to its worker's other tasks
@@ -148,8 +147,6 @@ pub(crate) async fn run<P: Process>(mut process: P, mut ctx: Context<P::Message>
     let mut rx = Receiver::default();
     let mut deferred = Vec::new();
     let mut handled = core.handled();
-    let mut counts = Receiving::starting_at(handled, &shared.traffic);
-    let mut flow = FlowReport::default();
 
     let init = guarded!(process.init(ctx), core, &mut deferred, Mode::Running);
     let mut reason = outcome(init);
@@ -202,9 +199,10 @@ pub(crate) async fn run<P: Process>(mut process: P, mut ctx: Context<P::Message>
         }
         match poll_fn(|cx| rx.poll_next(&shared, cx)).await {
             Event::Message(msg) => {
-                if counts.take(P::message_size(&msg), &shared.traffic) {
-                    counts.sample(&shared.traffic, shared.mailbox.len(), ctx.node.state.epoch);
-                    flow.report(&ctx.node, &shared);
+                let traffic = &shared.traffic;
+                if traffic.take(handled + 1, P::message_size(&msg)) {
+                    traffic.sample(handled + 1, shared.mailbox.len(), ctx.node.state.epoch);
+                    traffic.report(&ctx.node, &shared, false);
                 }
                 let result = guarded!(process.handle(ctx, msg), core, &mut deferred, Mode::Running);
                 handled += 1;
@@ -245,7 +243,7 @@ pub(crate) async fn run<P: Process>(mut process: P, mut ctx: Context<P::Message>
         reason = ExitReason::from_panic(&*payload);
     }
     let node = ctx.node.clone();
-    flow.flush(&node, &shared);
+    shared.traffic.report(&node, &shared, true);
     drop(ctx);
     crate::engine::exit::finish(&node.state, &shared, &reason, rx.popped);
 }

@@ -11,9 +11,14 @@
 //!   a mailbox-wait sample;
 //! - drops, refusals and stalls are counted where they happen: they are the slow paths already.
 //!
-//! The counters live with the address, so they add up over a supervised process's restarts.
+//! Memory: four counters live in the control block; the byte counts, the rate window, the
+//! mailbox-wait sample and the state of the drop/stall events live in a `Detail` allocated
+//! when first needed (the first sample, the first sized message, the first drop or stall), so
+//! an idle process costs no more than it did without analytics. The counters live with the
+//! address, so they add up over a supervised process's restarts.
 
 use std::cell::Cell;
+use std::sync::OnceLock;
 use std::sync::atomic::AtomicU64;
 use std::sync::atomic::Ordering::Relaxed;
 use std::time::Duration;
@@ -58,25 +63,41 @@ pub(crate) fn now_nanos(epoch: Instant) -> u64 {
     u64::try_from(since).unwrap_or(u64::MAX - 1) + 1
 }
 
-/// One address's traffic counters.
+/// One address's traffic counters: four words in the control block; the rest, which only a
+/// process that receives (or reports sizes) needs, in a [`Detail`] the receiver allocates at
+/// its first sample, so an idle process never pays for it.
 #[derive(Debug, Default)]
 pub(crate) struct Traffic {
     sent: AtomicU64,
-    bytes_received: AtomicU64,
-    sized: AtomicU64,
-    largest: AtomicU64,
     dropped: AtomicU64,
     refused: AtomicU64,
     stalls: AtomicU64,
-    /// The last mailbox-wait sample, in nanoseconds; 0 for none yet.
+    detail: OnceLock<Box<Detail>>,
+}
+
+/// Byte counts, the mailbox-wait sample and the rate window: written by the receiver only.
+#[derive(Debug, Default)]
+struct Detail {
+    bytes_received: AtomicU64,
+    sized: AtomicU64,
+    largest: AtomicU64,
+    /// The last mailbox-wait sample, in nanoseconds plus one; 0 for none yet.
     wait_nanos: AtomicU64,
-    /// The current rate window: when it began and the counts then.
+    /// The current rate window: when it began (0: not yet) and the counts then.
     window_start: AtomicU64,
     window_received: AtomicU64,
     window_sent: AtomicU64,
     /// The rates of the last closed window, as `f64` bits.
     received_rate: AtomicU64,
     sent_rate: AtomicU64,
+    /// A mailbox-wait sample in progress: when it was taken (0: none), and the count at which
+    /// the message then last in the mailbox is taken.
+    wait_since: AtomicU64,
+    wait_due: AtomicU64,
+    /// What the last drop and stall events told, and when.
+    told_dropped: AtomicU64,
+    told_stalls: AtomicU64,
+    told_at: AtomicU64,
 }
 
 impl Traffic {
@@ -106,35 +127,42 @@ impl Traffic {
         self.stalls.load(Relaxed)
     }
 
+    fn detail(&self) -> &Detail {
+        self.detail.get_or_init(Box::default)
+    }
+
     /// A snapshot for `process_info`; `received` is the process's `handled` count.
     pub(crate) fn snapshot(&self, received: u64, epoch: Instant) -> MessageStats {
         let sent = self.sent.load(Relaxed);
-        let sized = self.sized.load(Relaxed);
-        let (received_per_sec, sent_per_sec) = self.rates(received, sent, epoch);
-        let wait = self.wait_nanos.load(Relaxed);
-        MessageStats {
+        let mut stats = MessageStats {
             received,
             sent,
-            bytes_received: (sized > 0).then(|| self.bytes_received.load(Relaxed)),
-            largest_message: (sized > 0).then(|| self.largest.load(Relaxed)),
-            received_per_sec,
-            sent_per_sec,
-            mailbox_wait: (wait > 0).then(|| Duration::from_nanos(wait - 1)),
             dropped: self.dropped.load(Relaxed),
             refused: self.refused.load(Relaxed),
             stalls: self.stalls.load(Relaxed),
+            ..MessageStats::default()
+        };
+        if let Some(d) = self.detail.get() {
+            let sized = d.sized.load(Relaxed) > 0;
+            stats.bytes_received = sized.then(|| d.bytes_received.load(Relaxed));
+            stats.largest_message = sized.then(|| d.largest.load(Relaxed));
+            let wait = d.wait_nanos.load(Relaxed);
+            stats.mailbox_wait = (wait > 0).then(|| Duration::from_nanos(wait - 1));
+            (stats.received_per_sec, stats.sent_per_sec) = d.rates(received, sent, epoch);
         }
+        stats
     }
+}
 
+impl Detail {
     /// Rates over the most recent window of at least a second: the open one if it has run for
     /// two windows (the process has been quiet), otherwise the last closed one.
     fn rates(&self, received: u64, sent: u64, epoch: Instant) -> (f64, f64) {
         let start = self.window_start.load(Relaxed);
-        let now = now_nanos(epoch);
         if start == 0 {
             return (0.0, 0.0);
         }
-        let open = Duration::from_nanos(now.saturating_sub(start));
+        let open = Duration::from_nanos(now_nanos(epoch).saturating_sub(start));
         if open >= 2 * WINDOW {
             let secs = open.as_secs_f64();
             let r = received.saturating_sub(self.window_received.load(Relaxed)) as f64 / secs;
@@ -149,152 +177,125 @@ impl Traffic {
 
     /// Closes the rate window if it has lasted long enough; called by the receiver with the
     /// clock it read for its sample.
-    fn tick(&self, now: u64, received: u64) {
+    fn tick(&self, now: u64, received: u64, sent: u64) {
         let start = self.window_start.load(Relaxed);
-        if start == 0 {
-            self.open_window(now, received);
-            return;
+        if start != 0 {
+            let elapsed = Duration::from_nanos(now.saturating_sub(start));
+            if elapsed < WINDOW {
+                return;
+            }
+            let secs = elapsed.as_secs_f64();
+            let r = received.saturating_sub(self.window_received.load(Relaxed)) as f64 / secs;
+            let s = sent.saturating_sub(self.window_sent.load(Relaxed)) as f64 / secs;
+            self.received_rate.store(r.to_bits(), Relaxed);
+            self.sent_rate.store(s.to_bits(), Relaxed);
         }
-        let elapsed = Duration::from_nanos(now.saturating_sub(start));
-        if elapsed < WINDOW {
-            return;
-        }
-        let secs = elapsed.as_secs_f64();
-        let sent = self.sent.load(Relaxed);
-        let r = received.saturating_sub(self.window_received.load(Relaxed)) as f64 / secs;
-        let s = sent.saturating_sub(self.window_sent.load(Relaxed)) as f64 / secs;
-        self.received_rate.store(r.to_bits(), Relaxed);
-        self.sent_rate.store(s.to_bits(), Relaxed);
-        self.open_window(now, received);
-    }
-
-    fn open_window(&self, now: u64, received: u64) {
         self.window_received.store(received, Relaxed);
-        self.window_sent.store(self.sent.load(Relaxed), Relaxed);
+        self.window_sent.store(sent, Relaxed);
         self.window_start.store(now, Relaxed);
     }
 }
 
-/// The receiver's running counts, kept in its task.
-#[derive(Debug, Default)]
-pub(crate) struct Receiving {
-    /// Messages taken, over the address's life (it starts at the `handled` count).
-    received: u64,
-    bytes: u64,
-    sized: u64,
-    largest: u64,
-    /// A mailbox-wait sample in progress: when it was taken, and the count at which the
-    /// message then last in the mailbox is taken.
-    wait_sample: Option<(u64, u64)>,
-}
-
-impl Receiving {
-    /// Counts for an incarnation that starts after `received` messages, picking up the
-    /// published byte counts.
-    pub(crate) fn starting_at(received: u64, traffic: &Traffic) -> Self {
-        Receiving {
-            received,
-            bytes: traffic.bytes_received.load(Relaxed),
-            sized: traffic.sized.load(Relaxed),
-            largest: traffic.largest.load(Relaxed),
-            wait_sample: None,
-        }
-    }
-
-    /// Counts a message taken from the mailbox, `size` its size if known (published at once).
-    /// Returns whether it is time to [`sample`](Self::sample): every [`SAMPLE_EVERY`]
-    /// messages, and when the message a mailbox-wait sample is waiting for has been taken.
+impl Traffic {
+    /// Counts message number `received` (over the address's life) as taken from the
+    /// mailbox, `size` its size if known (published at once). Returns whether it is time to
+    /// [`sample`](Self::sample): every [`SAMPLE_EVERY`] messages, and when the message a
+    /// mailbox-wait sample waits for has been taken. Receiver only.
     #[inline]
-    pub(crate) fn take(&mut self, size: Option<usize>, traffic: &Traffic) -> bool {
-        self.received += 1;
+    pub(crate) fn take(&self, received: u64, size: Option<usize>) -> bool {
         if let Some(size) = size {
+            // The receiver is the only writer: loads and stores, no read-modify-write.
+            let d = self.detail();
             let size = size as u64;
-            self.bytes += size;
-            self.sized += 1;
-            self.largest = self.largest.max(size);
-            traffic.bytes_received.store(self.bytes, Relaxed);
-            traffic.sized.store(self.sized, Relaxed);
-            traffic.largest.store(self.largest, Relaxed);
+            d.bytes_received.store(d.bytes_received.load(Relaxed) + size, Relaxed);
+            d.sized.store(d.sized.load(Relaxed) + 1, Relaxed);
+            if size > d.largest.load(Relaxed) {
+                d.largest.store(size, Relaxed);
+            }
         }
-        self.received.is_multiple_of(SAMPLE_EVERY)
-            || self.wait_sample.is_some_and(|(_, due)| self.received >= due)
+        received.is_multiple_of(SAMPLE_EVERY)
+            || self.detail.get().is_some_and(|d| {
+                d.wait_since.load(Relaxed) != 0 && received >= d.wait_due.load(Relaxed)
+            })
     }
 
     /// Closes the rate window if due, and takes or finishes a mailbox-wait sample: the
     /// message last in the mailbox now waited at least from now until it is taken (a lower
-    /// bound on its time in the mailbox, exact for a steady backlog).
-    pub(crate) fn sample(&mut self, traffic: &Traffic, queued: usize, epoch: Instant) {
+    /// bound on its time in the mailbox, exact for a steady backlog). Receiver only.
+    pub(crate) fn sample(&self, received: u64, queued: usize, epoch: Instant) {
         let now = now_nanos(epoch);
-        traffic.tick(now, self.received);
-        match self.wait_sample {
-            Some((taken_at, due)) if self.received >= due => {
-                traffic.wait_nanos.store(now.saturating_sub(taken_at) + 1, Relaxed);
-                self.wait_sample = None;
+        let d = self.detail();
+        d.tick(now, received, self.sent.load(Relaxed));
+        let since = d.wait_since.load(Relaxed);
+        if since != 0 {
+            if received >= d.wait_due.load(Relaxed) {
+                d.wait_nanos.store(now.saturating_sub(since) + 1, Relaxed);
+                d.wait_since.store(0, Relaxed);
             }
-            Some(_) => {}
-            None if queued > 0 => self.wait_sample = Some((now, self.received + queued as u64)),
-            None => traffic.wait_nanos.store(1, Relaxed),
+        } else if queued > 0 {
+            d.wait_due.store(received + queued as u64, Relaxed);
+            d.wait_since.store(now, Relaxed);
+        } else {
+            d.wait_nanos.store(1, Relaxed);
         }
     }
-}
 
-/// Tells drops and stalls as telemetry events, at most one of each per second per process
-/// (with the count since the previous one), so a flood costs one event a second, not one per
-/// message. Kept by the receiver; checked when it publishes its counts and when it ends.
-#[derive(Debug, Default)]
-pub(crate) struct FlowReport {
-    dropped: u64,
-    stalls: u64,
-    at: u64,
-}
-
-impl FlowReport {
-    /// Reports what changed, if the last report is at least a second old.
+    /// Tells drops and stalls as telemetry events, at most one of each per second per
+    /// process (with the count since the previous one), so a flood costs one event a second,
+    /// not one per message. Checked by the receiver when it samples; `flush` when it ends.
     pub(crate) fn report<M>(
-        &mut self,
+        &self,
         node: &crate::Node,
         shared: &crate::engine::control::Shared<M>,
+        flush: bool,
     ) {
-        let traffic = &shared.traffic;
-        if traffic.dropped() == self.dropped && traffic.stalls() == self.stalls {
+        let (dropped, stalls) = (self.dropped(), self.stalls());
+        if dropped == 0 && stalls == 0 {
+            return;
+        }
+        let d = self.detail();
+        let (told_dropped, told_stalls) =
+            (d.told_dropped.load(Relaxed), d.told_stalls.load(Relaxed));
+        if dropped == told_dropped && stalls == told_stalls {
             return;
         }
         let now = now_nanos(node.state.epoch);
-        if self.at != 0 && Duration::from_nanos(now.saturating_sub(self.at)) < WINDOW {
+        let at = d.told_at.load(Relaxed);
+        if !flush && at != 0 && Duration::from_nanos(now.saturating_sub(at)) < WINDOW {
             return;
         }
-        self.at = now;
-        self.flush(node, shared);
-    }
-
-    /// Reports whatever changed since the last report, now.
-    pub(crate) fn flush<M>(
-        &mut self,
-        node: &crate::Node,
-        shared: &crate::engine::control::Shared<M>,
-    ) {
-        let traffic = &shared.traffic;
-        let (dropped, stalls) = (traffic.dropped(), traffic.stalls());
+        d.told_at.store(now, Relaxed);
         let ecosystem = shared.core.ecosystem().map(|e| e.to_string());
         let pid = shared.core.pid();
-        if dropped > self.dropped {
+        if dropped > told_dropped {
             node.telemetry().emit(&crate::telemetry::Event::MessagesDropped {
                 ecosystem: ecosystem.clone(),
                 pid,
                 policy: shared.mailbox.overflow(),
-                count: dropped - self.dropped,
+                count: dropped - told_dropped,
                 total: dropped,
             });
-            self.dropped = dropped;
+            d.told_dropped.store(dropped, Relaxed);
         }
-        if stalls > self.stalls {
+        if stalls > told_stalls {
             node.telemetry().emit(&crate::telemetry::Event::FlowStalled {
                 ecosystem,
                 pid,
-                count: stalls - self.stalls,
+                count: stalls - told_stalls,
                 total: stalls,
             });
-            self.stalls = stalls;
+            d.told_stalls.store(stalls, Relaxed);
         }
+    }
+}
+
+/// The control block's size is part of every process's footprint: analytics must not grow it
+/// past the 128-byte step it fits in (six steps: the mailbox's queue is cache-line padded).
+#[cfg(all(test, target_pointer_width = "64", not(foundation_loom)))]
+mod footprint {
+    #[test]
+    fn a_process_block_stays_within_its_size_step() {
+        let size = std::mem::size_of::<crate::engine::control::Shared<u64>>();
+        assert!(size <= 768, "Shared<u64> is {size} bytes");
     }
 }
