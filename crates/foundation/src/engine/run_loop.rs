@@ -147,6 +147,8 @@ pub(crate) async fn run<P: Process>(mut process: P, mut ctx: Context<P::Message>
     let mut rx = Receiver::default();
     let mut deferred = Vec::new();
     let mut handled = core.handled();
+    // Messages until the next analytics sample (a byte: it fits the task's padding).
+    let mut look: u8 = 1;
 
     let init = guarded!(process.init(ctx), core, &mut deferred, Mode::Running);
     let mut reason = outcome(init);
@@ -200,8 +202,12 @@ pub(crate) async fn run<P: Process>(mut process: P, mut ctx: Context<P::Message>
         match poll_fn(|cx| rx.poll_next(&shared, cx)).await {
             Event::Message(msg) => {
                 let traffic = &shared.traffic;
-                if traffic.take(handled + 1, P::message_size(&msg)) {
-                    traffic.sample(handled + 1, shared.mailbox.len(), ctx.node.state.epoch);
+                if let Some(size) = P::message_size(&msg) {
+                    traffic.count_bytes(size);
+                }
+                look -= 1;
+                if look == 0 {
+                    look = traffic.sample(handled + 1, shared.mailbox.len(), ctx.node.state.epoch);
                     traffic.report(&ctx.node, &shared, false);
                 }
                 let result = guarded!(process.handle(ctx, msg), core, &mut deferred, Mode::Running);

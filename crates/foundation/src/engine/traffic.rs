@@ -7,8 +7,8 @@
 //! - a send counts itself in a thread-local cell, and the process being polled on that thread
 //!   adds the cell to its `sent` counter when its poll ends (sends from outside any process are
 //!   discarded when the next process's poll starts);
-//! - the clock is read once every [`SAMPLE_EVERY`] messages, to close a rate window and to take
-//!   a mailbox-wait sample;
+//! - the clock is read once every [`SAMPLE_EVERY`] messages (and when a sampled message is
+//!   taken), to close a rate window and to take a mailbox-wait sample;
 //! - drops, refusals and stalls are counted where they happen: they are the slow paths already.
 //!
 //! Memory: four counters live in the control block; the byte counts, the rate window, the
@@ -197,47 +197,48 @@ impl Detail {
 }
 
 impl Traffic {
-    /// Counts message number `received` (over the address's life) as taken from the
-    /// mailbox, `size` its size if known (published at once). Returns whether it is time to
-    /// [`sample`](Self::sample): every [`SAMPLE_EVERY`] messages, and when the message a
-    /// mailbox-wait sample waits for has been taken. Receiver only.
+    /// Counts the size of a message taken from the mailbox, published at once. Receiver
+    /// only.
     #[inline]
-    pub(crate) fn take(&self, received: u64, size: Option<usize>) -> bool {
-        if let Some(size) = size {
-            // The receiver is the only writer: loads and stores, no read-modify-write.
-            let d = self.detail();
-            let size = size as u64;
-            d.bytes_received.store(d.bytes_received.load(Relaxed) + size, Relaxed);
-            d.sized.store(d.sized.load(Relaxed) + 1, Relaxed);
-            if size > d.largest.load(Relaxed) {
-                d.largest.store(size, Relaxed);
-            }
+    pub(crate) fn count_bytes(&self, size: usize) {
+        // The receiver is the only writer: loads and stores, no read-modify-write.
+        let d = self.detail();
+        let size = size as u64;
+        d.bytes_received.store(d.bytes_received.load(Relaxed) + size, Relaxed);
+        d.sized.store(d.sized.load(Relaxed) + 1, Relaxed);
+        if size > d.largest.load(Relaxed) {
+            d.largest.store(size, Relaxed);
         }
-        received.is_multiple_of(SAMPLE_EVERY)
-            || self.detail.get().is_some_and(|d| {
-                d.wait_since.load(Relaxed) != 0 && received >= d.wait_due.load(Relaxed)
-            })
     }
 
-    /// Closes the rate window if due, and takes or finishes a mailbox-wait sample: the
-    /// message last in the mailbox now waited at least from now until it is taken (a lower
-    /// bound on its time in the mailbox, exact for a steady backlog). Receiver only.
-    pub(crate) fn sample(&self, received: u64, queued: usize, epoch: Instant) {
+    /// Called when message number `received` (over the address's life) has been taken and
+    /// it is time: closes the rate window if due, and takes or finishes a mailbox-wait sample.
+    /// A sample times the message last in the mailbox when it starts, until it is taken: a
+    /// lower bound on its time in the mailbox (it was sent before), close for a steady backlog.
+    /// Returns in how many messages to call again: [`SAMPLE_EVERY`], or fewer when the
+    /// sampled message is taken sooner. Receiver only.
+    pub(crate) fn sample(&self, received: u64, queued: usize, epoch: Instant) -> u8 {
         let now = now_nanos(epoch);
         let d = self.detail();
         d.tick(now, received, self.sent.load(Relaxed));
+        let until = |due: u64| due.saturating_sub(received).clamp(1, SAMPLE_EVERY) as u8;
         let since = d.wait_since.load(Relaxed);
         if since != 0 {
-            if received >= d.wait_due.load(Relaxed) {
-                d.wait_nanos.store(now.saturating_sub(since) + 1, Relaxed);
-                d.wait_since.store(0, Relaxed);
+            let due = d.wait_due.load(Relaxed);
+            if received < due {
+                return until(due);
             }
+            d.wait_nanos.store(now.saturating_sub(since) + 1, Relaxed);
+            d.wait_since.store(0, Relaxed);
         } else if queued > 0 {
-            d.wait_due.store(received + queued as u64, Relaxed);
+            let due = received + queued as u64;
+            d.wait_due.store(due, Relaxed);
             d.wait_since.store(now, Relaxed);
+            return until(due);
         } else {
             d.wait_nanos.store(1, Relaxed);
         }
+        SAMPLE_EVERY as u8
     }
 
     /// Tells drops and stalls as telemetry events, at most one of each per second per

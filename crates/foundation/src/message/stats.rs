@@ -25,9 +25,10 @@ pub struct MessageStats {
     pub received_per_sec: f64,
     /// Messages sent per second over the same window.
     pub sent_per_sec: f64,
-    /// Time in the mailbox, sampled: every 64th message, the message last in the mailbox at
-    /// that moment is timed until it is taken. A lower bound on its wait (it was sent before the
-    /// sample began), exact while the backlog is steady. `None` before the first sample.
+    /// Time in the mailbox, sampled: every 64 messages (or once the previous sample is done),
+    /// the message last in the mailbox at that moment is timed until it is taken. A lower
+    /// bound on its wait (it was sent before the sample began), close while the backlog is
+    /// steady. `None` before the first sample.
     pub mailbox_wait: Option<Duration>,
     /// Messages dropped by the overflow policy ([`Overflow`](crate::message::Overflow)).
     pub dropped: u64,
