@@ -8,6 +8,7 @@ use std::time::Duration;
 use clap::{Parser, Subcommand};
 use foundation::ecosystem::{EcosystemConfig, Topology};
 
+mod bench;
 mod demo;
 
 #[global_allocator]
@@ -27,6 +28,26 @@ enum Command {
     /// Run a live ecosystem doing checked work while its coordinator and workers are killed
     /// and one worker runs into its memory limit; print a summary (exit 1 if a job was lost).
     Demo(DemoArgs),
+    /// Reproduce the spec's benchmark table and more: Foundation against raw tokio (and, built
+    /// with `--features compare`, ractor, kameo and actix), interleaved, with medians and spread.
+    Bench(BenchArgs),
+}
+
+#[derive(Debug, clap::Args)]
+struct BenchArgs {
+    /// Smaller sizes and 3 repetitions: under a minute.
+    #[arg(long)]
+    quick: bool,
+    /// Run one workload only: creation, messages_simple, messages_complex, cross_ecosystem,
+    /// many_to_one, call, payload_1mib, recovery.
+    #[arg(long, value_name = "WORKLOAD")]
+    only: Option<String>,
+    /// Also write the rows as JSON to this file.
+    #[arg(long, value_name = "PATH")]
+    json: Option<PathBuf>,
+    /// Also write the table as Markdown to this file (for docs/BENCHMARKS.md).
+    #[arg(long, value_name = "PATH")]
+    markdown: Option<PathBuf>,
 }
 
 #[derive(Debug, clap::Args)]
@@ -93,9 +114,43 @@ fn demo_options(args: &DemoArgs) -> Result<demo::Options, String> {
     Ok(demo::Options { config, duration: Duration::from_secs_f64(args.duration), quiet: args.json })
 }
 
+fn bench(args: &BenchArgs) -> ExitCode {
+    if let Some(only) = &args.only
+        && !bench::WORKLOADS.contains(&only.as_str())
+    {
+        return usage(&format!(
+            "invalid `--only` `{only}`: allowed values are {}",
+            bench::WORKLOADS.join(", ")
+        ));
+    }
+    let options = bench::Options {
+        quick: args.quick,
+        only: args.only.clone(),
+        json: args.json.clone(),
+        markdown: args.markdown.clone(),
+        command: std::iter::once("foundation".to_owned())
+            .chain(std::env::args().skip(1))
+            .collect::<Vec<_>>()
+            .join(" "),
+    };
+    match bench::run(&options) {
+        Ok(report) => {
+            print!("{}", bench::table(&report));
+            ExitCode::SUCCESS
+        }
+        Err(message) => {
+            eprintln!("foundation: {message}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
 fn main() -> ExitCode {
     let cli = Cli::parse();
-    let Command::Demo(args) = cli.command;
+    let args = match cli.command {
+        Command::Demo(args) => args,
+        Command::Bench(args) => return bench(&args),
+    };
     let options = match demo_options(&args) {
         Ok(options) => options,
         Err(message) => return usage(&message),

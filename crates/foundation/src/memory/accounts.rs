@@ -191,6 +191,14 @@ pub(crate) fn runtime_live() -> Option<u64> {
     INSTALLED.load(Relaxed).then(|| (sum as i64).max(0) as u64)
 }
 
+/// Bytes held by every account together (the whole heap the allocator serves), if installed.
+/// Scans the accounts in use: O(accounts ever open at once).
+pub(crate) fn total_live() -> Option<u64> {
+    let used = (NEXT_UNUSED.load(Acquire) as usize).min(SLOTS);
+    let sum = TABLE[..used].iter().fold(0u64, |sum, s| sum.wrapping_add(s.live.load(Relaxed)));
+    INSTALLED.load(Relaxed).then(|| (sum as i64).max(0) as u64)
+}
+
 /// Charges this thread's allocations to an account until dropped.
 pub(crate) struct ChargeTo(u64);
 

@@ -47,6 +47,13 @@ pub fn is_installed() -> bool {
     accounts::INSTALLED.load(std::sync::atomic::Ordering::Relaxed)
 }
 
+/// Bytes held by the whole heap the [`AccountingAllocator`] serves: every process's account,
+/// the runtime's, and everything else the program allocated. `None` without the allocator.
+/// Scans the accounts in use, so call it to take a reading, not in a hot loop.
+pub fn total_bytes() -> Option<u64> {
+    accounts::total_live()
+}
+
 /// Bytes held by the runtime account: allocations made outside any process, plus what ended
 /// processes left behind (until it is freed). `None` without the allocator.
 pub fn runtime_bytes() -> Option<u64> {
