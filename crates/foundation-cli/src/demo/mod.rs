@@ -9,11 +9,13 @@
 mod ecosystem;
 mod summary;
 
+use std::io::IsTerminal;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
 use foundation::Node;
+use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use foundation::ecosystem::{EcosystemConfig, Topology};
 use foundation::supervisor::RestartIntensity;
 use foundation::telemetry::Event;
@@ -88,6 +90,18 @@ pub(crate) async fn run(options: Options) -> Result<Summary, String> {
     let mut last_report = Instant::now();
     let mut hog_sent = false;
     let mut ticks = 0u64;
+    // On a terminal, a progress bar over the run with the live figures beside it; otherwise
+    // (a pipe, a log) one plain line a second.
+    let bar = (!options.quiet && std::io::stdout().is_terminal()).then(|| {
+        let bar = ProgressBar::with_draw_target(
+            Some(options.duration.as_millis() as u64),
+            ProgressDrawTarget::stdout(),
+        );
+        if let Ok(style) = ProgressStyle::with_template("{spinner} [{bar:24}] {elapsed:>3} {msg}") {
+            bar.set_style(style.progress_chars("=> "));
+        }
+        bar
+    });
 
     while started.elapsed() < options.duration {
         tick.tick().await;
@@ -120,22 +134,32 @@ pub(crate) async fn run(options: Options) -> Result<Summary, String> {
         let memory =
             eco.info().total_memory.unwrap_or(0) + foundation::memory::runtime_bytes().unwrap_or(0);
         summary.peak_memory_bytes = summary.peak_memory_bytes.max(memory);
-        if !options.quiet && last_report.elapsed() >= Duration::from_secs(1) {
+        let every = if bar.is_some() { Duration::from_millis(250) } else { Duration::from_secs(1) };
+        if !options.quiet && last_report.elapsed() >= every {
             last_report = Instant::now();
             let health = eco.health();
             let done = ledger.done.lock().map(|d| d.len()).unwrap_or(0);
-            println!(
-                "{:>5.1}s  submitted {next_job:>7}  done {done:>7}  rate {:>8.0}/s  restarts c{} w{}  memory {:>6} KiB  health {:?}",
-                elapsed.as_secs_f64(),
+            let line = format!(
+                "submitted {next_job:>7}  done {done:>7}  rate {:>8.0}/s  restarts c{} w{}  memory {:>6} KiB  health {:?}",
                 done as f64 / elapsed.as_secs_f64(),
                 counts.coordinator_restarts.load(Ordering::Relaxed),
                 counts.worker_restarts.load(Ordering::Relaxed),
                 memory / 1024,
                 health.status,
             );
+            match &bar {
+                Some(bar) => {
+                    bar.set_position(elapsed.as_millis() as u64);
+                    bar.set_message(line);
+                }
+                None => println!("{:>5.1}s  {line}", elapsed.as_secs_f64()),
+            }
         }
     }
 
+    if let Some(bar) = &bar {
+        bar.finish_and_clear();
+    }
     // Drain: every submitted job must complete.
     let deadline = Instant::now() + Duration::from_secs(60);
     while Instant::now() < deadline {
