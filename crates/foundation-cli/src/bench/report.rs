@@ -19,20 +19,28 @@ fn groups(report: &Report) -> Vec<Vec<&Row>> {
     groups
 }
 
-/// A value with its unit, compactly: 6.75 M msgs/s, 1.2 ms, 1,440 bytes.
+/// A value with its unit, compactly: 6.75 M msgs/s, 1.200 ms, 1,440 B, 2.10 MiB.
 pub(crate) fn human(value: f64, unit: &str) -> String {
-    let scaled = if value >= 1e9 {
-        format!("{:.2} G", value / 1e9)
+    if unit == "bytes" {
+        return if value >= 1024.0 * 1024.0 {
+            format!("{:.2} MiB", value / (1024.0 * 1024.0))
+        } else if value >= 10.0 * 1024.0 {
+            format!("{:.1} KiB", value / 1024.0)
+        } else {
+            format!("{value:.0} B")
+        };
+    }
+    if value >= 1e9 {
+        format!("{:.2} G {unit}", value / 1e9)
     } else if value >= 1e6 {
-        format!("{:.2} M", value / 1e6)
+        format!("{:.2} M {unit}", value / 1e6)
     } else if value >= 1e4 {
-        format!("{:.1} K", value / 1e3)
+        format!("{:.1} K {unit}", value / 1e3)
     } else if value >= 100.0 {
-        format!("{value:.0} ")
+        format!("{value:.0} {unit}")
     } else {
-        format!("{value:.3} ")
-    };
-    format!("{scaled}{unit}")
+        format!("{value:.3} {unit}")
+    }
 }
 
 /// How Foundation compares with `row`'s system: "1.26× better" style, from the medians.
@@ -165,7 +173,8 @@ mod tests {
     #[test]
     fn human_scales() {
         assert_eq!(human(6_750_000.0, "msgs/s"), "6.75 M msgs/s");
-        assert_eq!(human(1440.0, "bytes"), "1440 bytes");
+        assert_eq!(human(1440.0, "bytes"), "1440 B");
+        assert_eq!(human(2.1 * 1024.0 * 1024.0, "bytes"), "2.10 MiB");
         assert_eq!(human(0.5, "ms"), "0.500 ms");
     }
 }
