@@ -103,6 +103,9 @@ fn rate(messages: u64, elapsed: Duration) -> Vec<Figure> {
 async fn measure<S: BenchSystem>(system: &S, step: Step, payload: &Bytes) -> Option<Vec<Figure>> {
     Some(match step {
         Step::Creation(n) => {
+            // Let the previous system's teardown free what it held, so the heap reading
+            // before the spawn is not lowered by frees that land during it.
+            tokio::time::sleep(Duration::from_millis(20)).await;
             let spawned = system.spawn(n).await?;
             let mut figures =
                 vec![Figure { metric: "time", unit: "ms", value: spawned.elapsed.as_secs_f64() * 1e3 }];
