@@ -107,8 +107,11 @@ async fn measure<S: BenchSystem>(system: &S, step: Step, payload: &Bytes) -> Opt
             // before the spawn is not lowered by frees that land during it.
             tokio::time::sleep(Duration::from_millis(20)).await;
             let spawned = system.spawn(n).await?;
-            let mut figures =
-                vec![Figure { metric: "time", unit: "ms", value: spawned.elapsed.as_secs_f64() * 1e3 }];
+            let mut figures = vec![Figure {
+                metric: "time",
+                unit: "ms",
+                value: spawned.elapsed.as_secs_f64() * 1e3,
+            }];
             if let Some(bytes) = spawned.bytes {
                 figures.push(Figure { metric: "memory", unit: "bytes", value: bytes as f64 });
                 figures.push(Figure {
@@ -152,10 +155,7 @@ struct Series {
 pub(crate) fn run(options: &Options) -> Result<Report, String> {
     let steps = workload::plan(options.quick, options.only.as_deref());
     if steps.is_empty() {
-        return Err(format!(
-            "invalid `--only`: allowed values are {}",
-            workload::NAMES.join(", ")
-        ));
+        return Err(format!("invalid `--only`: allowed values are {}", workload::NAMES.join(", ")));
     }
     let repetitions = if options.quick { 3 } else { 5 };
     let runtime = tokio::runtime::Builder::new_multi_thread()
@@ -170,7 +170,11 @@ pub(crate) fn run(options: &Options) -> Result<Report, String> {
     for step in &steps {
         for repetition in 0..repetitions {
             for (index, system) in systems.iter().enumerate() {
-                progress.step(&format!("{step} · {} · {}/{repetitions}", system.name(), repetition + 1));
+                progress.step(&format!(
+                    "{step} · {} · {}/{repetitions}",
+                    system.name(),
+                    repetition + 1
+                ));
                 let (step_now, payload) = (*step, payload.clone());
                 // Driven from a task on the runtime, as a caller would be, not from this
                 // thread (which would make every wake-up cross-thread).
@@ -214,7 +218,8 @@ pub(crate) fn run(options: &Options) -> Result<Report, String> {
     let report = Report { machine: machine(options, repetitions), rows };
     if let Some(path) = &options.json {
         let json = serde_json::to_string_pretty(&report).map_err(|e| e.to_string())?;
-        std::fs::write(path, json).map_err(|e| format!("cannot write `{}`: {e}", path.display()))?;
+        std::fs::write(path, json)
+            .map_err(|e| format!("cannot write `{}`: {e}", path.display()))?;
     }
     if let Some(path) = &options.markdown {
         std::fs::write(path, report::markdown(&report))
@@ -223,7 +228,15 @@ pub(crate) fn run(options: &Options) -> Result<Report, String> {
     Ok(report)
 }
 
-fn row(step: &Step, system: &str, metric: &str, unit: &str, median: f64, min: f64, max: f64) -> Row {
+fn row(
+    step: &Step,
+    system: &str,
+    metric: &str,
+    unit: &str,
+    median: f64,
+    min: f64,
+    max: f64,
+) -> Row {
     Row {
         workload: step.workload().to_owned(),
         param: step.param(),
@@ -278,9 +291,9 @@ impl Progress {
     fn new(total: u64) -> Self {
         let bar = std::io::stderr().is_terminal().then(|| {
             let bar = ProgressBar::new(total);
-            if let Ok(style) =
-                ProgressStyle::with_template("{bar:30.cyan/blue} {pos}/{len} {elapsed_precise} {msg}")
-            {
+            if let Ok(style) = ProgressStyle::with_template(
+                "{bar:30.cyan/blue} {pos}/{len} {elapsed_precise} {msg}",
+            ) {
                 bar.set_style(style);
             }
             bar

@@ -90,7 +90,10 @@ pub(crate) fn markdown(report: &Report) -> String {
         "Run on {} ({} CPUs, {}/{}), {} repetitions per row, interleaved: `{}`\n",
         m.date, m.cpus, m.os, m.arch, m.repetitions, m.command
     );
-    let _ = writeln!(out, "| workload | param | metric | system | median | min – max | vs Foundation |");
+    let _ = writeln!(
+        out,
+        "| workload | param | metric | system | median | min – max | vs Foundation |"
+    );
     let _ = writeln!(out, "| --- | --- | --- | --- | --- | --- | --- |");
     for group in groups(report) {
         let foundation = group.iter().copied().find(|r| r.system == "foundation");

@@ -45,8 +45,7 @@ pub(crate) fn summarize(samples: &[f64]) -> Option<(f64, f64, f64)> {
     }
     sorted.sort_by(f64::total_cmp);
     let n = sorted.len();
-    let median =
-        if n % 2 == 1 { sorted[n / 2] } else { (sorted[n / 2 - 1] + sorted[n / 2]) / 2.0 };
+    let median = if n % 2 == 1 { sorted[n / 2] } else { (sorted[n / 2 - 1] + sorted[n / 2]) / 2.0 };
     Some((median, sorted[0], sorted[n - 1]))
 }
 

@@ -15,10 +15,10 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
 use foundation::Node;
-use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use foundation::ecosystem::{EcosystemConfig, Topology};
 use foundation::supervisor::RestartIntensity;
 use foundation::telemetry::Event;
+use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 
 use ecosystem::{CoordMsg, Ledger, WorkerMsg};
 pub(crate) use summary::Summary;

@@ -52,7 +52,11 @@ struct Echo;
 impl Process for Echo {
     type Message = (u64, ReplyTo<u64>);
 
-    async fn handle(&mut self, _: &mut Context<Self::Message>, msg: Self::Message) -> Result<(), BoxError> {
+    async fn handle(
+        &mut self,
+        _: &mut Context<Self::Message>,
+        msg: Self::Message,
+    ) -> Result<(), BoxError> {
         let _ = msg.1.reply(msg.0);
         Ok(())
     }
