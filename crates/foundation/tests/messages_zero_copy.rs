@@ -58,6 +58,11 @@ impl Process for Keeper {
     }
 }
 
+/// Ends every process (dropping what they hold) before the next test measures.
+async fn settle(node: Node) {
+    node.shutdown(std::time::Duration::from_secs(5)).await;
+}
+
 fn live(node: &Node, p: &ProcessRef<Msg>) -> u64 {
     node.process_info(p.pid()).unwrap().memory.expect("the accounting allocator is installed")
 }
@@ -91,6 +96,7 @@ async fn a_mebibyte_sent_ten_thousand_times_is_never_copied() {
     keeper.call(Msg::Count).await.unwrap();
     drop(payload);
     assert_eq!(shared_binary_bytes(), shared_before - MIB as u64, "the last reference frees it");
+    settle(node).await;
 }
 
 /// Bytes from the `bytes` crate move the same way, and their sizes feed the analytics.
@@ -111,6 +117,7 @@ async fn bytes_payloads_are_shared_and_measured() {
     // The receiver holds 100 references to one buffer: far less than one more copy of it.
     let held = live(&node, &keeper);
     assert!(held < 256 * 1024, "the keeper holds {held} bytes for 100 shared references");
+    settle(node).await;
 }
 
 /// A binary built inside a process lives on the shared heap: it is not charged to the
@@ -128,6 +135,8 @@ async fn a_built_binary_is_charged_to_the_shared_heap_not_the_builder() {
     let after = live(&node, &keeper);
     assert!(after < before + MIB as u64, "the builder was charged {} bytes", after - before);
     assert_eq!(shared_binary_bytes(), shared_before + 8 * MIB as u64);
+    settle(node).await;
+    assert_eq!(shared_binary_bytes(), shared_before, "freed with the process that held it");
 }
 
 /// A broadcast of one binary to a thousand processes shares one allocation.
@@ -146,6 +155,9 @@ async fn broadcasting_a_binary_to_a_thousand_processes_shares_one_allocation() {
         assert_eq!(k.call(Msg::Count).await.unwrap().0, 1);
     }
     assert_eq!(shared_binary_bytes(), shared_before + MIB as u64, "one megabyte, not a thousand");
+    drop(payload);
+    settle(node).await;
+    assert_eq!(shared_binary_bytes(), shared_before, "freed with the last receiver");
 }
 
 impl Clone for Msg {
