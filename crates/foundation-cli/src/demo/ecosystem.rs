@@ -59,9 +59,8 @@ impl Process for Coordinator {
 
 pub(crate) enum WorkerMsg {
     Job(Job<u64>),
-    /// Allocate without end, 1 MiB a message, until the memory limit ends this worker. Tagged
-    /// with the incarnation it is for: the next incarnation ignores the ones left in its
-    /// mailbox, so only one incarnation hogs.
+    /// Allocate without end, 1 MiB at a time, until the memory limit ends this worker. Tagged
+    /// with the incarnation it is for, so a later incarnation ignores it.
     Hog(u64),
 }
 
@@ -76,7 +75,7 @@ impl Process for Worker {
 
     async fn handle(
         &mut self,
-        ctx: &mut Context<WorkerMsg>,
+        _ctx: &mut Context<WorkerMsg>,
         msg: WorkerMsg,
     ) -> Result<(), BoxError> {
         match msg {
@@ -89,10 +88,13 @@ impl Process for Worker {
                     job.ack();
                 }
             }
-            WorkerMsg::Hog(incarnation) if incarnation == self.incarnation => {
+            // One handler that never ends: a megabyte, then a yield (where the memory limit is
+            // checked), until the limit ends this incarnation. Not a message per megabyte: those
+            // would queue behind the jobs and, on a loaded machine, not reach the limit in time.
+            WorkerMsg::Hog(incarnation) if incarnation == self.incarnation => loop {
                 self.hoard.push(vec![0xAB; 1 << 20]);
-                ctx.myself().send(WorkerMsg::Hog(incarnation)).await?;
-            }
+                tokio::task::yield_now().await;
+            },
             WorkerMsg::Hog(_) => {}
         }
         Ok(())
