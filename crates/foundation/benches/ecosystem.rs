@@ -74,7 +74,7 @@ fn creation(c: &mut Criterion) {
 fn recovery(c: &mut Criterion) {
     let rt = runtime();
     let mut group = c.benchmark_group("coordinator_recovery");
-    for workers in [10usize, 1_000] {
+    for workers in [10usize, 1_000, 10_000] {
         let (node, eco) = rt.block_on(async {
             let node = Node::new().unwrap();
             let eco = node.spawn_ecosystem(spec("recovery", workers)).await.unwrap();

@@ -39,7 +39,7 @@ pub(crate) struct Relations {
     pub(crate) exited: bool,
     /// Pending signals, oldest first.
     pub(crate) signals: Vec<Signal>,
-    pub(crate) links: Vec<Pid>,
+    pub(crate) links: crate::engine::link_set::LinkSet,
     /// Monitors set on this process: (reference, watcher).
     pub(crate) watchers: Vec<(MonitorRef, Pid)>,
     /// Monitors this process set on others: (reference, target).

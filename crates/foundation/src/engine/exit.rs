@@ -60,7 +60,7 @@ pub(crate) fn finish<M>(
         core.record_final();
     }
 
-    for peer in rel.links {
+    for peer in rel.links.to_vec() {
         node.deliver(peer, Signal::Exit { from: me, reason: reason.clone(), link: true });
     }
     for (monitor, watcher) in rel.watchers {

@@ -59,7 +59,7 @@ pub(crate) fn triage(core: &Core, deferred: &mut Vec<Signal>, mode: Mode) -> Opt
             }
             _ if mode == Mode::Exiting => {}
             Signal::Exit { from, reason, link } => {
-                if link && !rel.links.contains(&from) {
+                if link && !rel.links.contains(from) {
                     continue; // unlinked since: Erlang drops such a signal
                 }
                 if trap {
@@ -67,7 +67,7 @@ pub(crate) fn triage(core: &Core, deferred: &mut Vec<Signal>, mode: Mode) -> Opt
                     continue;
                 }
                 if link {
-                    rel.links.retain(|p| *p != from);
+                    rel.links.remove(from);
                 }
                 match reason {
                     ExitReason::Normal if !link && from == core.pid() => {

@@ -19,30 +19,26 @@ pub(crate) fn link(node: &NodeState, me: &Core, target: Pid) -> Result<(), LinkE
         return Err(LinkError::no_process(target));
     };
     {
-        let mut rel = me.relations.lock();
-        if rel.links.contains(&target) {
+        if !me.relations.lock().links.insert(target) {
             return Ok(());
         }
-        rel.links.push(target);
     }
     let mut rel = other.core().relations.lock();
     if rel.exited {
         drop(rel);
-        me.relations.lock().links.retain(|p| *p != target);
+        me.relations.lock().links.remove(target);
         return Err(LinkError::no_process(target));
     }
-    if !rel.links.contains(&me.pid()) {
-        rel.links.push(me.pid());
-    }
+    rel.links.insert(me.pid());
     Ok(())
 }
 
 /// Removes the link between `me` and `target`, if any. An exit signal from `target` that is
 /// already on its way is dropped on arrival.
 pub(crate) fn unlink(node: &NodeState, me: &Core, target: Pid) {
-    me.relations.lock().links.retain(|p| *p != target);
+    me.relations.lock().links.remove(target);
     if let Some(other) = node.get(target) {
-        other.core().relations.lock().links.retain(|p| *p != me.pid());
+        other.core().relations.lock().links.remove(me.pid());
     }
 }
 

@@ -5,6 +5,7 @@ pub(crate) mod control;
 pub(crate) mod delivery;
 pub(crate) mod exit;
 pub(crate) mod guard;
+pub(crate) mod link_set;
 pub(crate) mod links;
 pub(crate) mod mailbox;
 pub(crate) mod node_state;

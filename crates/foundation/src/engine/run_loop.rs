@@ -257,9 +257,7 @@ pub(crate) async fn run<P: Process>(mut process: P, mut ctx: Context<P::Message>
 /// A trapped exit from a link is delivered only if the link still stands; it then goes.
 fn take_link(core: &Core, from: crate::Pid) -> bool {
     let mut rel = core.relations.lock();
-    let before = rel.links.len();
-    rel.links.retain(|p| *p != from);
-    rel.links.len() != before
+    rel.links.remove(from)
 }
 
 /// A `Down` is delivered only if its monitor was not removed meanwhile; it then goes.

@@ -197,8 +197,8 @@ fn arm<P: Process>(
         }
         let mut child_rel = shared.core.relations.lock();
         if opts.link {
-            parent_rel.links.push(pid);
-            child_rel.links.push(parent.pid());
+            parent_rel.links.insert(pid);
+            child_rel.links.insert(parent.pid());
         }
         if opts.monitor {
             let mref = state.next_monitor_ref();

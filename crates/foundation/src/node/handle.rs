@@ -155,7 +155,7 @@ impl Node {
             overflow: process.overflow(),
             messages_handled: core.handled(),
             messages: process.traffic().snapshot(core.handled(), self.state.epoch),
-            links: rel.links.clone(),
+            links: rel.links.to_vec(),
             monitors: rel.monitoring.iter().map(|(_, p)| *p).collect(),
             monitored_by: rel.watchers.iter().map(|(_, p)| *p).collect(),
             groups: rel.groups().map(|g| g.to_string()).collect(),
