@@ -15,6 +15,8 @@ const FEW: usize = 16;
 #[derive(Debug)]
 pub(crate) enum LinkSet {
     Few(Vec<Pid>),
+    // Boxed: a `HashSet` is 48 bytes, twice the vector, in every process's control block.
+    #[allow(clippy::box_collection)]
     Many(Box<HashSet<Pid>>),
 }
 
