@@ -208,7 +208,7 @@ pub(crate) async fn run<P: Process>(mut process: P, mut ctx: Context<P::Message>
                 look -= 1;
                 if look == 0 {
                     look = traffic.sample(handled + 1, shared.mailbox.len(), ctx.node.state.epoch);
-                    traffic.report(&ctx.node, &shared, false);
+                    shared.report_flow(&ctx.node, false);
                 }
                 let result = guarded!(process.handle(ctx, msg), core, &mut deferred, Mode::Running);
                 handled += 1;
@@ -249,7 +249,7 @@ pub(crate) async fn run<P: Process>(mut process: P, mut ctx: Context<P::Message>
         reason = ExitReason::from_panic(&*payload);
     }
     let node = ctx.node.clone();
-    shared.traffic.report(&node, &shared, true);
+    shared.report_flow(&node, true);
     drop(ctx);
     crate::engine::exit::finish(&node.state, &shared, &reason, rx.popped);
 }

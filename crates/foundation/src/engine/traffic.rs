@@ -240,21 +240,19 @@ impl Traffic {
         }
         SAMPLE_EVERY as u8
     }
+}
 
+impl<M> crate::engine::control::Shared<M> {
     /// Tells drops and stalls as telemetry events, at most one of each per second per
     /// process (with the count since the previous one), so a flood costs one event a second,
     /// not one per message. Checked by the receiver when it samples; `flush` when it ends.
-    pub(crate) fn report<M>(
-        &self,
-        node: &crate::Node,
-        shared: &crate::engine::control::Shared<M>,
-        flush: bool,
-    ) {
-        let (dropped, stalls) = (self.dropped(), self.stalls());
+    pub(crate) fn report_flow(&self, node: &crate::Node, flush: bool) {
+        let traffic = &self.traffic;
+        let (dropped, stalls) = (traffic.dropped(), traffic.stalls());
         if dropped == 0 && stalls == 0 {
             return;
         }
-        let d = self.detail();
+        let d = traffic.detail();
         let (told_dropped, told_stalls) =
             (d.told_dropped.load(Relaxed), d.told_stalls.load(Relaxed));
         if dropped == told_dropped && stalls == told_stalls {
@@ -266,13 +264,13 @@ impl Traffic {
             return;
         }
         d.told_at.store(now, Relaxed);
-        let ecosystem = shared.core.ecosystem().map(|e| e.to_string());
-        let pid = shared.core.pid();
+        let ecosystem = self.core.ecosystem().map(|e| e.to_string());
+        let pid = self.core.pid();
         if dropped > told_dropped {
             node.telemetry().emit(&crate::telemetry::Event::MessagesDropped {
                 ecosystem: ecosystem.clone(),
                 pid,
-                policy: shared.mailbox.overflow(),
+                policy: self.mailbox.overflow(),
                 count: dropped - told_dropped,
                 total: dropped,
             });
