@@ -20,8 +20,9 @@ pub type BoxError = Box<dyn Error + Send + Sync + 'static>;
 #[derive(Clone)]
 #[non_exhaustive]
 pub enum ExitReason {
-    /// The process finished its work: it asked to stop, or every address to it was dropped and its
-    /// mailbox was empty. Linked processes are not affected.
+    /// The process finished its work: it asked to stop (or, for a process that ends when
+    /// unreferenced, every address to it was dropped and its mailbox was empty). Linked
+    /// processes are not affected.
     Normal,
     /// The process was asked to shut down (by its supervisor, its node, or `exit(pid, shutdown)`),
     /// with an optional reason.

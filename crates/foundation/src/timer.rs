@@ -1,7 +1,9 @@
 //! Timers: a message after a delay, or at an interval.
 //!
-//! Timers hold only a weak address: a timer never keeps a process alive, and it ends as soon as
-//! its process exits (as Erlang cancels a timer to a pid when that process exits). Timers run on the node's tokio runtime, so tests can drive them with
+//! Timers hold only a weak address (a timer does not count as a reference to a process that ends
+//! when unreferenced), and a timer ends as soon as its process exits (as Erlang cancels a timer
+//! to a pid when that process exits). Timers run on the node's tokio runtime, so tests can
+//! drive them with
 //! tokio's paused clock (`#[tokio::test(start_paused = true)]` and `tokio::time::advance`).
 
 use std::fmt;

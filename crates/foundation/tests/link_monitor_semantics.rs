@@ -962,12 +962,14 @@ async fn block(p: &ProcessRef<Msg>) -> oneshot::Sender<After> {
     release
 }
 
-/// Signals overtake ordinary messages: a trapping process blocked in a handler gets messages,
-/// then an exit signal from the node, an exit from a link, and a `Down`, then one more
-/// message. Once released, it handles the three signals (in the order they were sent) before
-/// any of the messages, which keep their order.
+/// Trapped signals keep their place among messages (Erlang: a trapped exit becomes an `'EXIT'`
+/// message, and a `Down` a `'DOWN'` message, at the end of the queue when they arrive): a
+/// trapping process blocked in a handler gets messages, then an exit signal from the node, an
+/// exit from a link and a `Down`, then one more message. Once released, it handles everything
+/// in the order it arrived. The signals count in its queue length, as `message_queue_len`
+/// counts `'EXIT'` and `'DOWN'` messages.
 #[tokio::test(start_paused = true)]
-async fn signals_overtake_queued_messages() {
+async fn trapped_signals_keep_their_place_among_messages() {
     let node = Node::new().unwrap();
     let terms = Terminations::default();
     let a = node.process().trap_exit(true).spawn(Worker::new(&terms)).unwrap();
@@ -984,23 +986,23 @@ async fn signals_overtake_queued_messages() {
     watched.send(Msg::Panic).await.unwrap();
     watched.exited().await;
     a.send(Msg::Record(3)).await.unwrap();
-    assert_eq!(node.process_info(a.pid()).unwrap().mailbox_len, 3);
+    assert_eq!(node.process_info(a.pid()).unwrap().mailbox_len, 6);
     release.send(After::Nothing).unwrap();
 
     let log = a.call(Msg::Log).await.unwrap();
-    let down = match &log[2] {
+    let down = match &log[4] {
         Event::Down(d) => d.clone(),
-        other => panic!("expected the Down third, got {other:?} in {log:?}"),
+        other => panic!("expected the Down fifth, got {other:?} in {log:?}"),
     };
     assert_eq!((down.monitor, down.pid), (m, watched.pid()));
     assert_eq!(
         log,
         vec![
+            Event::Msg(1),
+            Event::Msg(2),
             Event::Exit(node.self_pid(), ExitReason::Shutdown(None)),
             Event::Exit(linked.pid(), ExitReason::error("boom")),
             Event::Down(down),
-            Event::Msg(1),
-            Event::Msg(2),
             Event::Msg(3),
         ]
     );

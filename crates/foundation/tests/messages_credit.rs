@@ -343,8 +343,10 @@ async fn dropping_the_sender_leaves_messages_in_flight_untouched() {
     release_all(&ctl, &early).await;
 
     // Every link and address gone mid-flight: the receiver still handles what was sent, then
-    // ends for want of an address.
-    let (rx, got) = spawn(&node, Mode::Consume);
+    // ends for want of an address (it asked to end when unreferenced).
+    let got = Seen::default();
+    let rx =
+        node.process().end_when_unreferenced().spawn(Receiver::new(Mode::Consume, &got)).unwrap();
     let pid = rx.pid();
     let link = CreditLink::new(&rx, 8).unwrap();
     drop(rx);

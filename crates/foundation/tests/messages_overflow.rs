@@ -149,11 +149,10 @@ fn told(rec: &Recorder, pid: Pid) -> Vec<(&'static str, u64, u64)> {
     flow.collect()
 }
 
-/// Drops the only address and waits for the (normal) end, which flushes flow telemetry.
+/// Stops the process and waits for its (normal) end, which flushes flow telemetry.
 async fn end(node: &Node, p: ProcessRef<Msg>) {
-    let pid = p.pid();
-    drop(p);
-    assert!(node.wait_exit(pid).await.is_normal());
+    let reason = node.stop(p.pid(), Duration::from_secs(5)).await;
+    assert!(reason.is_some_and(|r| r.is_normal()));
 }
 
 /// A burst to `p` (under a drop policy) while it is held, until `drops` more messages have

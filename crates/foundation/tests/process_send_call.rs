@@ -141,14 +141,23 @@ async fn zero_capacity_is_a_typed_error() {
     assert!(err.to_string().contains("mailbox_capacity"), "{err}");
 }
 
-#[tokio::test]
-async fn dropping_last_strong_ref_ends_process_normally() {
+#[tokio::test(start_paused = true)]
+async fn dropping_every_address_ends_only_a_process_that_asked_for_it() {
     let node = Node::new().unwrap();
+    // By default a process lives until it exits, as on the BEAM.
     let p = node.spawn(Counter(0)).unwrap();
-    let weak = p.downgrade();
-    let pid = p.pid();
+    let (weak, pid) = (p.downgrade(), p.pid());
     drop(p);
-    let r = node.wait_exit(pid).await;
-    assert!(r == ExitReason::Normal || r == ExitReason::NoProc, "{r:?}");
+    tokio::time::sleep(Duration::from_secs(60)).await;
+    assert!(node.is_alive(pid));
+    let again = weak.upgrade().expect("still reachable");
+    again.send(Msg::Add(2)).await.unwrap();
+    assert_eq!(again.call(Msg::Total).await.unwrap(), 2);
+
+    // Opted in: it ends, normally, once the last address is gone and its mailbox is empty.
+    let p = node.process().end_when_unreferenced().spawn(Counter(0)).unwrap();
+    let (weak, pid) = (p.downgrade(), p.pid());
+    drop(p);
+    assert_eq!(node.wait_exit(pid).await, ExitReason::Normal);
     assert!(weak.upgrade().is_none());
 }

@@ -240,11 +240,28 @@ async fn name_is_free_by_the_time_monitors_hear_of_the_exit() {
     assert_eq!(node.registry().whereis("svc"), Some(watcher.pid()));
 }
 
+/// By default a process lives until it exits, as on the BEAM: neither a name nor an address is
+/// needed to keep it, and losing both does not end it.
+#[tokio::test(start_paused = true)]
+async fn a_process_without_name_or_address_lives_on() {
+    let node = Node::new().unwrap();
+    let reg = node.registry();
+    let p = node.process().name("kept").spawn(Svc).unwrap();
+    let pid = p.pid();
+    drop(p);
+    assert_stays_alive(&node, pid, "named, no address").await;
+    assert_eq!(reg.unregister("kept"), Ok(pid));
+    assert_stays_alive(&node, pid, "no name, no address").await;
+    node.groups().join("g", pid).unwrap();
+    assert_eq!(node.groups().members("g"), vec![pid]);
+}
+
+/// For a process that ends when unreferenced, a registered name counts as a reference.
 #[tokio::test(start_paused = true)]
 async fn registered_name_keeps_the_process_alive_without_addresses() {
     let node = Node::new().unwrap();
     let reg = node.registry();
-    let p = node.process().name("kept").spawn(Svc).unwrap();
+    let p = node.process().name("kept").end_when_unreferenced().spawn(Svc).unwrap();
     let pid = p.pid();
     drop(p);
     assert_stays_alive(&node, pid, "named, no address").await;
@@ -269,7 +286,7 @@ async fn registered_name_keeps_the_process_alive_without_addresses() {
 #[tokio::test(start_paused = true)]
 async fn unregistering_the_last_name_of_an_unaddressed_process_ends_it() {
     let node = Node::new().unwrap();
-    let p = node.spawn(Svc).unwrap();
+    let p = node.process().end_when_unreferenced().spawn(Svc).unwrap();
     let pid = p.pid();
     node.registry().register("only", pid).unwrap();
     drop(p);
@@ -343,7 +360,7 @@ async fn dead_members_leave_their_groups_by_themselves() {
 #[tokio::test(start_paused = true)]
 async fn group_membership_does_not_keep_a_process_alive() {
     let node = Node::new().unwrap();
-    let p = node.spawn(Svc).unwrap();
+    let p = node.process().end_when_unreferenced().spawn(Svc).unwrap();
     let pid = p.pid();
     node.groups().join("g", pid).unwrap();
     drop(p);
@@ -387,11 +404,12 @@ fn op() -> impl Strategy<Value = Op> {
 }
 
 /// Runs `ops` against the registry and against a `HashMap` model, comparing after each step.
+/// The processes end when unreferenced, so names and addresses both count.
 async fn run_model(ops: Vec<Op>) {
     let node = Node::new().unwrap();
     let reg = node.registry();
-    let mut refs: Vec<Option<ProcessRef<Msg>>> =
-        (0..PROCS).map(|_| Some(node.spawn(Svc).unwrap())).collect();
+    let spawn = || node.process().end_when_unreferenced().spawn(Svc).unwrap();
+    let mut refs: Vec<Option<ProcessRef<Msg>>> = (0..PROCS).map(|_| Some(spawn())).collect();
     let pids: Vec<Pid> = refs.iter().map(|r| r.as_ref().unwrap().pid()).collect();
     let mut model: HashMap<usize, usize> = HashMap::new();
     let mut alive = [true; PROCS];

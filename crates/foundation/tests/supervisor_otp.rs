@@ -1308,8 +1308,10 @@ async fn node_shutdown_stops_a_tree_children_before_their_supervisor() {
     );
 }
 
+/// A supervisor runs until it is stopped, as in OTP: dropping every handle does not end it; a
+/// stop from the node ends its children first, in reverse order.
 #[tokio::test(start_paused = true)]
-async fn dropping_every_handle_stops_the_supervisor_and_its_children() {
+async fn dropping_every_handle_leaves_the_supervisor_running_until_stopped() {
     let node = Node::new().unwrap();
     let log = new_log();
     let sup = node
@@ -1326,8 +1328,12 @@ async fn dropping_every_handle_stops_the_supervisor_and_its_children() {
     take(&log);
     let pid = sup.pid();
     drop(sup);
-    let reason = tokio::time::timeout(WAIT, node.wait_exit(pid)).await.expect("it ends");
-    assert_eq!(reason, ExitReason::Normal);
+    tokio::time::sleep(WAIT).await;
+    assert!(node.is_alive(pid), "a supervisor without handles runs on");
+    assert_eq!(node.process_count(), 3);
+    assert!(take(&log).is_empty());
+    let reason = tokio::time::timeout(WAIT, node.stop(pid, WAIT)).await.expect("it ends");
+    assert_eq!(reason, Some(shutdown()));
     assert_eq!(take(&log), [Event::Terminate("b", shutdown()), Event::Terminate("a", shutdown())]);
     assert_eq!(node.process_count(), 0);
 }

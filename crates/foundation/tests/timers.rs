@@ -294,11 +294,28 @@ async fn timers_end_as_soon_as_their_process_exits() {
     assert!(!interval.is_active(), "send_interval to an exited process");
 }
 
-/// Timers hold weak addresses: a process whose only "address" is a timer ends normally.
+/// A process driven by its own timers lives on when nobody holds its address, as on the BEAM:
+/// its interval keeps ticking it.
 #[tokio::test(start_paused = true)]
-async fn timers_do_not_keep_a_process_alive() {
+async fn a_process_driven_by_its_own_timer_lives_without_addresses() {
     let node = Node::new().unwrap();
     let p = node.spawn(Ticker::default()).unwrap();
+    let (pid, weak) = (p.pid(), p.downgrade());
+    let timer = p.call(|r| Msg::Every(100 * MS, r)).await.unwrap().unwrap();
+    drop(p);
+    tokio::time::sleep(Duration::from_secs(10) + MS).await;
+    assert!(node.is_alive(pid));
+    assert!(timer.is_active());
+    let ticks = weak.upgrade().unwrap().call(Msg::Log).await.unwrap();
+    assert_eq!(ticks.len(), 100, "one tick every 100 ms for 10 s");
+}
+
+/// Timers hold weak addresses: a process that ends when unreferenced, and whose only
+/// "address" is a timer, ends normally; its timers stop with it.
+#[tokio::test(start_paused = true)]
+async fn timers_do_not_keep_an_unreferenced_process_alive() {
+    let node = Node::new().unwrap();
+    let p = node.process().end_when_unreferenced().spawn(Ticker::default()).unwrap();
     let pid = p.pid();
     let interval = node.send_interval(&p, 100 * MS, || Msg::Tick(0)).unwrap();
     let after = node.send_after(&p, Duration::from_secs(5), Msg::Tick(1));

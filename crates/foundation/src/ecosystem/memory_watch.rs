@@ -58,7 +58,7 @@ pub(crate) async fn watch(
             node.telemetry().emit(&event);
             if now == MemoryPressure::High && config.gc_strategy == GcStrategy::Standard {
                 for (_, process) in &held {
-                    process.core().push_signal(Signal::Compact);
+                    process.core().push_signal_current(Signal::Compact);
                 }
             }
         }
@@ -66,7 +66,7 @@ pub(crate) async fn watch(
             && total > budget
             && let Some((bytes, largest)) = held.iter().max_by_key(|(bytes, _)| *bytes)
         {
-            largest.core().push_signal(Signal::Overrun { limit: budget, held: *bytes });
+            largest.core().push_signal_current(Signal::Overrun { limit: budget, held: *bytes });
         }
     }
 }

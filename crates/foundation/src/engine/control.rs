@@ -18,7 +18,17 @@ use crate::engine::mailbox::Mailbox;
 use crate::engine::traffic::Traffic;
 use crate::{Down, ExitReason, MonitorRef, Name, Pid, ProcessStatus};
 
-/// A signal: travels ahead of ordinary messages.
+/// A signal to a process.
+///
+/// Two lanes, as Erlang acts on signals (see the `process` module's docs):
+/// - **at once**, ahead of every queued message: `kill`, the memory limit, an exit signal the
+///   process does not trap (it ends the process, whatever is queued), and `Compact`;
+/// - **in order** with messages, in the mailbox itself (an [`Addressed`] entry): an exit signal
+///   the process traps and a monitor's `Down`, which become something the process receives, so
+///   they arrive behind everything their sender sent before them.
+///
+/// The lane of an exit signal is chosen when it is delivered, by whether the target traps
+/// exits then; see [`AnyProcess::signal`].
 #[derive(Debug)]
 pub(crate) enum Signal {
     /// An exit signal: from a linked process that ended (`link`), or sent with `exit(pid, reason)`.
@@ -31,6 +41,17 @@ pub(crate) enum Signal {
     Compact,
     /// A monitored process ended.
     Down(Down),
+    /// An ordered signal that a `DropOldest` sender found at the head of the mailbox: due
+    /// before anything still queued (see `mailbox.rs`).
+    Promoted(Box<Addressed>),
+}
+
+/// An ordered signal in a mailbox, with the incarnation it was sent to: a supervised process's
+/// mailbox outlives its incarnations, and a signal meant for one is dropped by the next.
+#[derive(Debug)]
+pub(crate) struct Addressed {
+    pub(crate) to: Pid,
+    pub(crate) signal: Signal,
 }
 
 /// Links, monitors, names and pending signals: changed rarely, under one lock per process.
@@ -40,12 +61,36 @@ pub(crate) struct Relations {
     /// Pending signals, oldest first.
     pub(crate) signals: Vec<Signal>,
     pub(crate) links: crate::engine::link_set::LinkSet,
-    /// Monitors set on this process: (reference, watcher).
-    pub(crate) watchers: Vec<(MonitorRef, Pid)>,
+    /// Who learns of this incarnation's end: monitors set on it, and waiters.
+    pub(crate) watchers: Vec<Watcher>,
     /// Monitors this process set on others: (reference, target).
     pub(crate) monitoring: Vec<(MonitorRef, Pid)>,
     /// Its registered names and process groups.
     pub(crate) entries: Vec<Entry>,
+}
+
+/// One who learns of an incarnation's end.
+#[derive(Debug)]
+pub(crate) enum Watcher {
+    /// A monitor: (reference, the watching process), told with a `Down`.
+    Monitor(MonitorRef, Pid),
+    /// Someone waiting for the exit (`wait_exit_of`), told its reason.
+    Waiter(tokio::sync::oneshot::Sender<ExitReason>),
+}
+
+impl Relations {
+    /// The processes monitoring this one.
+    pub(crate) fn monitored_by(&self) -> impl Iterator<Item = Pid> + '_ {
+        self.watchers.iter().filter_map(|w| match w {
+            Watcher::Monitor(_, pid) => Some(*pid),
+            Watcher::Waiter(_) => None,
+        })
+    }
+
+    /// Removes the monitor `monitor` from the watchers.
+    pub(crate) fn remove_watcher(&mut self, monitor: MonitorRef) {
+        self.watchers.retain(|w| !matches!(w, Watcher::Monitor(r, _) if *r == monitor));
+    }
 }
 
 /// A registry entry a process holds.
@@ -92,6 +137,8 @@ pub(crate) mod adoption {
 
 pub(crate) struct Core {
     node: u32,
+    /// The local id of the first incarnation: the address's identity, stable across restarts.
+    address: u64,
     /// The local id of the current (or last) incarnation.
     local: AtomicU64,
     /// The local id of the spawning process on the same node; 0 for none.
@@ -105,9 +152,13 @@ pub(crate) struct Core {
     trap_exit: AtomicBool,
     /// Strong addresses (and registered names) that keep the process alive.
     senders: AtomicUsize,
-    /// The highest local id whose incarnation has exited, and that incarnation's reason.
+    /// The local id of the last incarnation that exited (incarnations follow one another, so
+    /// it is also the highest), and its reason; written together under the lock.
     exited_upto: AtomicU64,
     last_exit: Mutex<Option<ExitReason>>,
+    /// The process ends once no strong address is left and its mailbox is empty (an opt-in;
+    /// by default a process lives until it exits, as on the BEAM).
+    end_when_unreferenced: AtomicBool,
     /// Set once the mailbox is closed for good: the address's last word.
     final_exit: OnceLock<ExitReason>,
     exit_event: Event,
@@ -130,6 +181,7 @@ impl Core {
             overrun: AtomicBool::new(false),
             gc_eager: AtomicBool::new(false),
             node: pid.node(),
+            address: pid.local_id(),
             local: AtomicU64::new(pid.local_id()),
             parent: AtomicU64::new(parent.map_or(0, Pid::local_id)),
             waker: AtomicWaker::new(),
@@ -142,6 +194,7 @@ impl Core {
             senders: AtomicUsize::new(1),
             exited_upto: AtomicU64::new(0),
             last_exit: Mutex::new(None),
+            end_when_unreferenced: AtomicBool::new(false),
             final_exit: OnceLock::new(),
             exit_event: Event::new(),
             ecosystem: OnceLock::new(),
@@ -161,6 +214,20 @@ impl Core {
     /// The pid of the current (or last) incarnation.
     pub(crate) fn pid(&self) -> Pid {
         Pid::new(self.node, self.local.load(Acquire))
+    }
+
+    /// The address's identity: the pid of its first incarnation, the same across restarts.
+    pub(crate) fn address(&self) -> Pid {
+        Pid::new(self.node, self.address)
+    }
+
+    pub(crate) fn set_end_when_unreferenced(&self, on: bool) {
+        self.end_when_unreferenced.store(on, Relaxed);
+    }
+
+    /// Whether the process ends once nothing can reach it (see `end_when_unreferenced`).
+    pub(crate) fn ends_when_unreferenced(&self) -> bool {
+        self.end_when_unreferenced.load(Relaxed)
     }
 
     /// The process that spawned this one, if a process did.
@@ -218,26 +285,31 @@ impl Core {
             && held > limit
             && !self.overrun.swap(true, AcqRel)
         {
-            self.push_signal(Signal::Overrun { limit, held });
+            self.push_signal_current(Signal::Overrun { limit, held });
         }
     }
 
-    /// Starts a new incarnation in this block: a new pid, fresh relations, counters kept.
+    /// Starts a new incarnation in this block: a new pid, fresh relations, counters kept. The
+    /// pid changes under the relations lock, so a signal checked against the old pid there
+    /// (`push_signal`) can never reach the new incarnation.
     pub(crate) fn begin_incarnation(&self, pid: Pid, parent: Option<Pid>, trap_exit: bool) {
         self.overrun.store(false, Release);
-        *self.relations.lock() = Relations::default();
-        self.signals_pending.store(false, SeqCst);
         self.parent.store(parent.map_or(0, Pid::local_id), Relaxed);
         self.trap_exit.store(trap_exit, Release);
         self.set_status(ProcessStatus::Running);
+        let mut rel = self.relations.lock();
+        *rel = Relations::default();
+        self.signals_pending.store(false, SeqCst);
         self.local.store(pid.local_id(), Release);
     }
 
-    /// Queues a signal and wakes the process. `false` if the process has already exited.
-    pub(crate) fn push_signal(&self, signal: Signal) -> bool {
+    /// Queues a signal for the incarnation `to` and wakes the process. `false` if that
+    /// incarnation has already exited (or is not the current one: a signal aimed at an earlier
+    /// incarnation never reaches a later one).
+    pub(crate) fn push_signal(&self, to: Pid, signal: Signal) -> bool {
         {
             let mut rel = self.relations.lock();
-            if rel.exited {
+            if rel.exited || self.local.load(Acquire) != to.local_id() {
                 return false;
             }
             rel.signals.push(signal);
@@ -245,6 +317,12 @@ impl Core {
         self.signals_pending.store(true, SeqCst);
         self.waker.wake();
         true
+    }
+
+    /// Queues a signal for whatever incarnation runs now (the node's own housekeeping: memory
+    /// pressure, a memory budget). `false` if none runs.
+    pub(crate) fn push_signal_current(&self, signal: Signal) -> bool {
+        self.push_signal(self.pid(), signal)
     }
 
     pub(crate) fn signals_pending(&self) -> bool {
@@ -261,8 +339,13 @@ impl Core {
         self.senders.fetch_add(1, Relaxed);
     }
 
-    /// Takes a strong reference unless none is left (the process is ending for want of them).
+    /// Takes a strong reference unless none is left and the process ends when unreferenced
+    /// (it is ending for want of them). Any other process takes one whatever the count.
     pub(crate) fn try_retain(&self) -> bool {
+        if !self.ends_when_unreferenced() {
+            self.retain();
+            return true;
+        }
         let mut n = self.senders.load(Relaxed);
         loop {
             if n == 0 {
@@ -320,28 +403,38 @@ impl Core {
         }
     }
 
-    /// Records why the incarnation `pid` ended and wakes everyone waiting for it.
+    /// Records why the incarnation `pid` ended and wakes everyone waiting for it. (The waiters
+    /// it registered are told by `finish`, with its watchers.)
     pub(crate) fn record_exit(&self, pid: Pid, reason: ExitReason) {
-        *self.last_exit.lock() = Some(reason);
-        self.exited_upto.fetch_max(pid.local_id(), AcqRel);
+        {
+            let mut last = self.last_exit.lock();
+            *last = Some(reason);
+            self.exited_upto.store(pid.local_id(), Release);
+        }
         self.set_status(ProcessStatus::Exited);
         self.exit_event.notify(usize::MAX);
     }
 
     /// Records that the mailbox is closed for good, with the last incarnation's reason.
     pub(crate) fn record_final(&self) {
-        let reason = self.last_exit.lock().clone().unwrap_or(ExitReason::Normal);
+        let reason = self.last_exit().unwrap_or(ExitReason::Normal);
         let _ = self.final_exit.set(reason);
         self.exit_event.notify(usize::MAX);
     }
 
-    /// Why the incarnation `pid` ended, once it has.
+    /// Why the incarnation `pid` ended, once it has. The reason of an incarnation older than
+    /// the last one that ended is no longer kept: it reads `NoProc`, never a later one's reason.
     pub(crate) fn exit_of(&self, pid: Pid) -> Option<ExitReason> {
         if self.exited_upto.load(Acquire) < pid.local_id() {
             return None;
         }
-        // An older incarnation's own reason is overwritten once a newer one has ended.
-        Some(self.last_exit.lock().clone().unwrap_or(ExitReason::NoProc))
+        let last = self.last_exit.lock();
+        match &*last {
+            Some(reason) if self.exited_upto.load(Acquire) == pid.local_id() => {
+                Some(reason.clone())
+            }
+            _ => Some(ExitReason::NoProc),
+        }
     }
 
     /// Why the last incarnation that ended did, if one has.
@@ -359,6 +452,23 @@ impl Core {
 
     /// Waits until the incarnation `pid` has exited and returns why. Cancel safe.
     pub(crate) async fn wait_exit_of(&self, pid: Pid) -> ExitReason {
+        // While `pid` runs, its end will tell this waiter its own reason.
+        let told = {
+            let mut rel = self.relations.lock();
+            if !rel.exited && self.local.load(Acquire) == pid.local_id() {
+                let (tell, told) = tokio::sync::oneshot::channel();
+                rel.watchers.push(Watcher::Waiter(tell));
+                Some(told)
+            } else {
+                None
+            }
+        };
+        if let Some(told) = told
+            && let Ok(reason) = told.await
+        {
+            return reason;
+        }
+        // It has ended (or is ending right now): its reason is recorded, or about to be.
         loop {
             if let Some(reason) = self.exit_of(pid) {
                 return reason;
@@ -416,6 +526,9 @@ pub(crate) trait AnyProcess: Send + Sync {
     fn into_any(self: Arc<Self>) -> Arc<dyn Any + Send + Sync>;
     /// Closes the mailbox for good, dropping what it holds, and records the final exit.
     fn close(&self, unreleased: usize);
+    /// Delivers a signal to the incarnation `to`, in its lane (see [`Signal`]). `false` if that
+    /// incarnation has exited (or is not the current one).
+    fn signal(&self, to: Pid, signal: Signal) -> bool;
 }
 
 impl<M: Send + 'static> AnyProcess for Shared<M> {
@@ -446,5 +559,43 @@ impl<M: Send + 'static> AnyProcess for Shared<M> {
     fn close(&self, unreleased: usize) {
         self.mailbox.close(unreleased);
         self.core.record_final();
+    }
+
+    fn signal(&self, to: Pid, signal: Signal) -> bool {
+        let ordered = match &signal {
+            Signal::Down(_) => true,
+            // Trapped, an exit signal becomes something the process receives: it queues behind
+            // what its sender sent before. Untrapped, it acts at once.
+            Signal::Exit { .. } => self.core.traps_exits(),
+            _ => false,
+        };
+        if ordered { self.push_ordered(to, signal) } else { self.core.push_signal(to, signal) }
+    }
+}
+
+impl<M: Send + 'static> Shared<M> {
+    /// Queues an ordered signal in the mailbox, behind everything sent before it. `false` if
+    /// the incarnation `to` has ended or the mailbox is closed. A signal that slips into a
+    /// kept mailbox just as `to` ends is dropped by the next incarnation, which checks `to`.
+    pub(crate) fn push_ordered(&self, to: Pid, signal: Signal) -> bool {
+        if self.core.local.load(Acquire) != to.local_id() || self.core.relations.lock().exited {
+            return false;
+        }
+        match self.mailbox.push_signal(Box::new(Addressed { to, signal })) {
+            Ok(wake) => {
+                if wake {
+                    self.core.waker.wake();
+                }
+                true
+            }
+            Err(_) => false,
+        }
+    }
+
+    /// Hands a signal that a `DropOldest` sender found at the head of the mailbox to the
+    /// receiver, ahead of everything still queued.
+    pub(crate) fn promote(&self, signal: Box<Addressed>) {
+        let to = signal.to;
+        self.core.push_signal(to, Signal::Promoted(signal));
     }
 }

@@ -49,7 +49,7 @@ impl<M: Send + 'static> Shared<M> {
                 let mut msg = msg;
                 let mut tries = 0;
                 loop {
-                    match self.mailbox.replace_oldest(msg) {
+                    match self.mailbox.replace_oldest(msg, |signal| self.promote(signal)) {
                         Ok(oldest) => break (oldest, Delivery::Displaced),
                         // Nothing waits: the receiver has just taken it (and room may be
                         // free again), or a sender holds the slot while it pushes. Try again a

@@ -7,7 +7,7 @@
 
 use std::sync::Arc;
 
-use crate::engine::control::{Shared, Signal};
+use crate::engine::control::{Shared, Signal, Watcher};
 use crate::engine::node_state::NodeState;
 use crate::{Down, ExitReason};
 
@@ -60,16 +60,25 @@ pub(crate) fn finish<M>(
         core.record_final();
     }
 
+    // Each goes in its lane (`AnyProcess::signal`): a trapped exit and a `Down` queue behind
+    // the messages this process sent before it ended, as Erlang orders a pair's signals.
     for peer in rel.links.to_vec() {
         node.deliver(peer, Signal::Exit { from: me, reason: reason.clone(), link: true });
     }
-    for (monitor, watcher) in rel.watchers {
-        let down = Down { monitor, pid: me, reason: reason.clone() };
-        node.deliver(watcher, Signal::Down(down));
+    for watcher in rel.watchers {
+        match watcher {
+            Watcher::Monitor(monitor, watcher) => {
+                let down = Down { monitor, pid: me, reason: reason.clone() };
+                node.deliver(watcher, Signal::Down(down));
+            }
+            Watcher::Waiter(waiter) => {
+                let _ = waiter.send(reason.clone());
+            }
+        }
     }
     for (monitor, target) in rel.monitoring {
         if let Some(target) = node.get(target) {
-            target.core().relations.lock().watchers.retain(|(r, _)| *r != monitor);
+            target.core().relations.lock().remove_watcher(monitor);
         }
     }
     node.exits.notify(usize::MAX);

@@ -4,8 +4,10 @@
 //! An untrapped abnormal exit signal, or `kill`, ends a process even while a handler is waiting
 //! on something else (a timer, a call, I/O): the handler's future is dropped at its current
 //! `.await`. A handler always runs up to its first `.await`: what a signal can cut off is a
-//! handler that waits, never one that does not. Signals that do not end the process (monitors' `Down`, trapped exits) are set aside
-//! and delivered after the handler returns, ahead of the next ordinary message.
+//! handler that waits, never one that does not. Trapped exits and monitors' `Down`s travel in
+//! the mailbox, in order with messages; the few other signals that do not end the process
+//! (compaction, a promoted ordered signal) are set aside and handled after the handler returns,
+//! ahead of the next message.
 
 use std::future::Future;
 use std::panic::{AssertUnwindSafe, catch_unwind};
@@ -44,12 +46,16 @@ impl Interrupt {
     }
 }
 
-/// Sorts the pending signals: returns the reason to die with now, if any, and sets the others
-/// aside in `deferred`.
+/// Sorts the signals that came at once (see [`Signal`]): returns the reason to die with now, if
+/// any, and sets the others aside in `deferred` (memory compaction, and ordered signals a
+/// `DropOldest` sender promoted), to be handled before the next message.
+///
+/// An exit signal in this lane was sent while the process did not trap exits, so it acts as an
+/// untrapped one even if the process has turned trapping on since: it was, in Erlang's terms,
+/// received before that. (Trapped exits travel in the mailbox instead.)
 pub(crate) fn triage(core: &Core, deferred: &mut Vec<Signal>, mode: Mode) -> Option<Interrupt> {
     let mut rel = core.relations.lock();
     let signals = core.take_signals(&mut rel);
-    let trap = core.traps_exits();
     for signal in signals {
         match signal {
             Signal::Kill => return Some(Interrupt { reason: ExitReason::Killed, kill: true }),
@@ -59,15 +65,8 @@ pub(crate) fn triage(core: &Core, deferred: &mut Vec<Signal>, mode: Mode) -> Opt
             }
             _ if mode == Mode::Exiting => {}
             Signal::Exit { from, reason, link } => {
-                if link && !rel.links.contains(from) {
+                if link && !rel.links.remove(from) {
                     continue; // unlinked since: Erlang drops such a signal
-                }
-                if trap {
-                    deferred.push(Signal::Exit { from, reason, link });
-                    continue;
-                }
-                if link {
-                    rel.links.remove(from);
                 }
                 match reason {
                     ExitReason::Normal if !link && from == core.pid() => {
@@ -77,8 +76,9 @@ pub(crate) fn triage(core: &Core, deferred: &mut Vec<Signal>, mode: Mode) -> Opt
                     reason => return Some(Interrupt::exit(reason)),
                 }
             }
-            Signal::Down(down) => deferred.push(Signal::Down(down)),
-            Signal::Compact => deferred.push(Signal::Compact),
+            signal @ (Signal::Down(_) | Signal::Compact | Signal::Promoted(_)) => {
+                deferred.push(signal);
+            }
         }
     }
     None

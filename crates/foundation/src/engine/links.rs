@@ -5,7 +5,7 @@
 //! exited and takes its links and monitors under its lock, so a link or monitor added before that
 //! point is seen by the exit, and one attempted after it finds the process exited.
 
-use crate::engine::control::{Core, Signal};
+use crate::engine::control::{AnyProcess, Core, Signal, Watcher};
 use crate::engine::node_state::NodeState;
 use crate::error::LinkError;
 use crate::{Down, ExitReason, MonitorRef, Pid};
@@ -43,7 +43,8 @@ pub(crate) fn unlink(node: &NodeState, me: &Core, target: Pid) {
 }
 
 /// Makes `me` monitor `target`. If `target` is gone, a `Down` with `NoProc` is on its way at once.
-pub(crate) fn monitor(node: &NodeState, me: &Core, target: Pid) -> MonitorRef {
+pub(crate) fn monitor(node: &NodeState, me_process: &dyn AnyProcess, target: Pid) -> MonitorRef {
+    let me = me_process.core();
     let monitor = node.next_monitor_ref();
     me.relations.lock().monitoring.push((monitor, target));
     let attached = match node.get(target) {
@@ -52,7 +53,7 @@ pub(crate) fn monitor(node: &NodeState, me: &Core, target: Pid) -> MonitorRef {
             if rel.exited {
                 false
             } else {
-                rel.watchers.push((monitor, me.pid()));
+                rel.watchers.push(Watcher::Monitor(monitor, me.pid()));
                 true
             }
         }
@@ -60,7 +61,7 @@ pub(crate) fn monitor(node: &NodeState, me: &Core, target: Pid) -> MonitorRef {
     };
     if !attached {
         let down = Down { monitor, pid: target, reason: ExitReason::NoProc };
-        me.push_signal(Signal::Down(down));
+        me_process.signal(me.pid(), Signal::Down(down));
     }
     monitor
 }
@@ -76,7 +77,7 @@ pub(crate) fn demonitor(node: &NodeState, me: &Core, monitor: MonitorRef) -> boo
         }
     };
     if let Some(other) = node.get(target) {
-        other.core().relations.lock().watchers.retain(|(r, _)| *r != monitor);
+        other.core().relations.lock().remove_watcher(monitor);
     }
     true
 }

@@ -1,6 +1,6 @@
 //! The mailbox: a lock-free multi-producer, single-consumer queue with an optional bound.
 //!
-//! One state word carries three things: how many messages are reserved (sent and not yet
+//! One state word carries three things: how many entries are reserved (sent and not yet
 //! released by the receiver), a `PARKED` bit set by a receiver that found nothing and is about
 //! to sleep, and a `CLOSED` bit set once when the process ends. A send is one `fetch_add` on that
 //! word (the bound check is folded into it) plus one push on a segment queue that allocates
@@ -12,14 +12,27 @@
 //! before it parks), and senders blocked on a full mailbox are woken only when the mailbox is
 //! down to half its capacity: once per burst, never once per freed slot.
 //!
-//! Closing sets `CLOSED` and then drains exactly the messages whose senders reserved a slot
+//! Closing sets `CLOSED` and then drains exactly the entries whose senders reserved a slot
 //! before it: a sender that finds `CLOSED` gets its message back, so no message is ever stranded
 //! in a closed mailbox.
+//!
+//! # Ordered signals
+//!
+//! An entry is a message or an *ordered signal*: an exit signal the receiver traps, or a
+//! monitor's `Down`. Those travel in the queue itself, behind whatever their sender sent
+//! before, as Erlang orders every signal between a pair of processes. They are never refused
+//! for want of room (a signal must not be lost or make a dying process wait), so they may take
+//! the count past the capacity by the number of signals queued. A `DropOldest` sender never
+//! drops one: a signal it finds at the head is *promoted* (handed to the receiver's signal
+//! queue, ahead of everything still queued, which is where it stood), and the receiver of such
+//! a mailbox settles any promotion in progress before it handles a message (see
+//! [`Mailbox::settle`]), so a promoted signal is never overtaken.
 
 use std::sync::atomic::Ordering::{AcqRel, Acquire, Release, SeqCst};
 
 use event_listener::{Event, EventListener};
 
+use crate::engine::control::Addressed;
 use crate::engine::sync::{AtomicUsize, Queue, yield_now};
 use crate::message::Overflow;
 
@@ -37,6 +50,14 @@ pub(crate) enum PushError<M> {
     Closed(M),
 }
 
+/// One entry of the queue: a message, or an ordered signal (boxed: signals are rare, and a box
+/// keeps an entry no larger than `Option<M>` for most message types).
+#[derive(Debug)]
+pub(crate) enum Slot<M> {
+    Message(M),
+    Signal(Box<Addressed>),
+}
+
 /// What a receiver that found the queue empty should do next.
 #[derive(Debug, PartialEq, Eq)]
 pub(crate) enum Park {
@@ -47,7 +68,7 @@ pub(crate) enum Park {
 }
 
 pub(crate) struct Mailbox<M> {
-    queue: Queue<M>,
+    queue: Queue<Slot<M>>,
     state: AtomicUsize,
     capacity: usize,
     release_batch: usize,
@@ -57,6 +78,9 @@ pub(crate) struct Mailbox<M> {
     /// Senders waiting for room; the receiver touches `room` only when some are.
     waiting: AtomicUsize,
     room: Event,
+    /// `DropOldest` senders between taking the head of the queue and putting what they took
+    /// where it belongs; the receiver waits for them in [`Mailbox::settle`].
+    displacing: AtomicUsize,
     /// What a send to a full mailbox does; applied by the sender (`ProcessRef`).
     overflow: Overflow,
 }
@@ -79,6 +103,7 @@ impl<M> Mailbox<M> {
             low_water: capacity / 2,
             waiting: AtomicUsize::new(0),
             room: Event::new(),
+            displacing: AtomicUsize::new(0),
             overflow,
         }
     }
@@ -94,6 +119,7 @@ impl<M> Mailbox<M> {
     }
 
     /// Pushes without waiting. `Ok(true)` means the receiver was parked and must be woken.
+    #[inline]
     pub(crate) fn try_push(&self, msg: M) -> Result<bool, PushError<M>> {
         let prev = self.state.fetch_add(1, SeqCst);
         if prev & CLOSED != 0 {
@@ -104,12 +130,31 @@ impl<M> Mailbox<M> {
             self.state.fetch_sub(1, Release);
             return Err(PushError::Full(msg));
         }
-        self.queue.push(msg);
+        self.queue.push(Slot::Message(msg));
+        Ok(self.pushed(prev))
+    }
+
+    /// Queues an ordered signal behind everything sent before it, whatever the bound (see the
+    /// module docs). `Ok(true)` means the receiver was parked and must be woken; the signal
+    /// comes back if the mailbox is closed.
+    pub(crate) fn push_signal(&self, signal: Box<Addressed>) -> Result<bool, Box<Addressed>> {
+        let prev = self.state.fetch_add(1, SeqCst);
+        if prev & CLOSED != 0 {
+            self.state.fetch_sub(1, Release);
+            return Err(signal);
+        }
+        self.queue.push(Slot::Signal(signal));
+        Ok(self.pushed(prev))
+    }
+
+    /// After a push that reserved from state `prev`: whether this sender must wake the receiver.
+    #[inline]
+    fn pushed(&self, prev: usize) -> bool {
         if prev & PARKED != 0 {
             // Several senders may have seen the bit; the one that clears it wakes the receiver.
-            return Ok(self.state.fetch_and(!PARKED, AcqRel) & PARKED != 0);
+            return self.state.fetch_and(!PARKED, AcqRel) & PARKED != 0;
         }
-        Ok(false)
+        false
     }
 
     /// A listener that fires when the receiver releases room. Register it, then try again,
@@ -123,20 +168,51 @@ impl<M> Mailbox<M> {
     /// Makes room for `msg` by taking the oldest waiting message out (`DropOldest`): `msg`
     /// takes over the slot of the message it displaces, so the count does not change and a
     /// concurrent close still drains `msg`. Returns the displaced message, or gives `msg` back
-    /// if nothing is waiting (every slot is held by messages the receiver has taken). Any
+    /// if no message is waiting (every slot is held by messages the receiver has taken). Any
     /// sender may call it, concurrently with the receiver.
-    pub(crate) fn replace_oldest(&self, msg: M) -> Result<M, M> {
-        match self.queue.pop() {
-            Some(oldest) => {
-                self.queue.push(msg);
-                Ok(oldest)
+    ///
+    /// An ordered signal found at the head is never displaced: it goes to `promote`, which must
+    /// hand it to the receiver ahead of everything still queued, and its slot is released to
+    /// the count the receiver keeps no more (the receiver never pops it), so the caller goes on
+    /// looking for a message behind it.
+    pub(crate) fn replace_oldest(
+        &self,
+        msg: M,
+        mut promote: impl FnMut(Box<Addressed>),
+    ) -> Result<M, M> {
+        self.displacing.fetch_add(1, SeqCst);
+        let result = loop {
+            match self.queue.pop() {
+                Some(Slot::Message(oldest)) => {
+                    self.queue.push(Slot::Message(msg));
+                    break Ok(oldest);
+                }
+                Some(Slot::Signal(signal)) => {
+                    promote(signal);
+                    // The signal's reservation goes with it: it no longer sits in the queue.
+                    self.release(1);
+                }
+                None => break Err(msg),
             }
-            None => Err(msg),
+        };
+        self.displacing.fetch_sub(1, SeqCst);
+        result
+    }
+
+    /// Waits out any `DropOldest` sender that is between taking the head of the queue and
+    /// promoting it. Called by the receiver of a `DropOldest` mailbox after each pop: once it
+    /// returns, a signal that stood ahead of the popped message has been promoted, so the
+    /// receiver can look at its signal queue and handle the promoted signal first. Displacing
+    /// takes nanoseconds; only `DropOldest` mailboxes pay for the check.
+    pub(crate) fn settle(&self) {
+        while self.displacing.load(SeqCst) != 0 {
+            yield_now();
         }
     }
 
-    /// Takes the next message, if one is there. Receiver only.
-    pub(crate) fn pop(&self) -> Option<M> {
+    /// Takes the next entry, if one is there. Receiver only.
+    #[inline]
+    pub(crate) fn pop(&self) -> Option<Slot<M>> {
         self.queue.pop()
     }
 
@@ -181,7 +257,8 @@ impl<M> Mailbox<M> {
         self.state.load(Acquire) & COUNT >= self.capacity
     }
 
-    /// Messages waiting in the queue.
+    /// Entries waiting in the queue: messages, and ordered signals (as Erlang's
+    /// `message_queue_len` counts `'EXIT'` and `'DOWN'` messages).
     pub(crate) fn len(&self) -> usize {
         self.queue.len()
     }
@@ -202,9 +279,9 @@ impl<M> Mailbox<M> {
         self.release(unreleased);
         let mut dropped = 0;
         loop {
-            while let Some(msg) = self.queue.pop() {
+            while let Some(entry) = self.queue.pop() {
                 // A message whose `Drop` panics must not stop the close half-way.
-                let _ = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| drop(msg)));
+                let _ = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| drop(entry)));
                 dropped += 1;
                 self.state.fetch_sub(1, AcqRel);
             }
@@ -243,6 +320,25 @@ impl Drop for RoomListener<'_> {
     }
 }
 
+/// The message of a popped entry (tests).
+#[cfg(test)]
+fn message<M>(entry: Option<Slot<M>>) -> Option<M> {
+    match entry? {
+        Slot::Message(m) => Some(m),
+        Slot::Signal(_) => None,
+    }
+}
+
+/// An ordered signal for the tests: a `Down` aimed at pid `<0.1.0>`.
+#[cfg(test)]
+fn down(n: u64) -> Box<Addressed> {
+    use crate::engine::control::Signal;
+    let pid = crate::Pid::new(0, 1);
+    let down =
+        crate::Down { monitor: crate::MonitorRef(n), pid, reason: crate::ExitReason::Normal };
+    Box::new(Addressed { to: pid, signal: Signal::Down(down) })
+}
+
 #[cfg(all(test, not(foundation_loom)))]
 mod tests {
     use super::*;
@@ -253,7 +349,7 @@ mod tests {
         assert!(mb.try_push(1).is_ok());
         assert!(mb.try_push(2).is_ok());
         assert!(matches!(mb.try_push(3), Err(PushError::Full(3))));
-        assert_eq!(mb.pop(), Some(1));
+        assert_eq!(message(mb.pop()), Some(1));
         // Not released yet: still full.
         assert!(matches!(mb.try_push(4), Err(PushError::Full(4))));
         mb.release(1);
@@ -274,18 +370,43 @@ mod tests {
         let mb = Mailbox::new(Some(8));
         mb.try_push(1).unwrap();
         mb.try_push(2).unwrap();
-        assert_eq!(mb.pop(), Some(1));
+        assert_eq!(message(mb.pop()), Some(1));
         assert_eq!(mb.close(1), 1);
         assert!(mb.is_closed());
         assert!(matches!(mb.try_push(3), Err(PushError::Closed(3))));
         assert_eq!(mb.len(), 0);
     }
-}
 
+    #[test]
+    fn signals_queue_in_order_past_the_bound() {
+        let mb = Mailbox::new(Some(1));
+        mb.try_push(1u32).unwrap();
+        assert!(mb.push_signal(down(1)).is_ok(), "a signal is never refused for want of room");
+        assert!(matches!(mb.try_push(2), Err(PushError::Full(2))), "messages still are");
+        assert_eq!(message(mb.pop()), Some(1));
+        assert!(matches!(mb.pop(), Some(Slot::Signal(_))), "the signal comes after the message");
+        assert_eq!(mb.close(2), 0);
+        assert!(mb.push_signal(down(2)).is_err(), "a closed mailbox hands the signal back");
+    }
+
+    #[test]
+    fn drop_oldest_promotes_a_signal_instead_of_dropping_it() {
+        let mb = Mailbox::with_overflow(Some(2), Overflow::DropOldest);
+        mb.push_signal(down(1)).unwrap();
+        mb.try_push(1u32).unwrap();
+        let mut promoted = Vec::new();
+        let displaced = mb.replace_oldest(2, |s| promoted.push(s));
+        assert_eq!(displaced.ok(), Some(1), "the message behind the signal is displaced");
+        assert_eq!(promoted.len(), 1, "the signal is promoted, not dropped");
+        assert_eq!(message(mb.pop()), Some(2));
+        assert!(mb.pop().is_none());
+    }
+}
 /// Model checks of the mailbox protocol: `scripts/loom.sh` runs them.
 #[cfg(all(test, foundation_loom))]
 mod loom_models {
     use loom::sync::Arc;
+    use loom::sync::atomic::AtomicBool;
     use loom::thread;
 
     use super::*;
@@ -300,16 +421,16 @@ mod loom_models {
                 let mb = Arc::clone(&mb);
                 thread::spawn(move || mb.try_push(7u32).ok().unwrap())
             };
-            let got = mb.pop();
+            let got = message(mb.pop());
             let parked = got.is_none() && mb.try_park() == Park::Parked;
             let woke = sender.join().unwrap();
             if parked {
                 assert!(woke, "the receiver parked and the sender did not wake it");
-                assert_eq!(mb.pop(), Some(7));
+                assert_eq!(message(mb.pop()), Some(7));
             } else if got.is_none() {
                 // Retry: the message is on its way or there.
                 assert!(!woke);
-                assert_eq!(mb.pop(), Some(7));
+                assert_eq!(message(mb.pop()), Some(7));
             }
         });
     }
@@ -359,7 +480,7 @@ mod loom_models {
                 let mb = Arc::clone(&mb);
                 thread::spawn(move || match mb.try_push(2u32) {
                     Ok(_) => (0, 0, false),
-                    Err(PushError::Full(m)) => match mb.replace_oldest(m) {
+                    Err(PushError::Full(m)) => match mb.replace_oldest(m, |_| unreachable!()) {
                         Ok(_displaced) => (1, 0, false),
                         Err(_newest) => (0, 1, false),
                     },
@@ -392,6 +513,55 @@ mod loom_models {
             let accepted = senders.into_iter().map(|t| t.join().unwrap()).filter(|ok| *ok).count();
             assert_eq!(accepted, 1);
             assert_eq!(mb.len(), 1);
+        });
+    }
+
+    /// A `DropOldest` sender promoting the signal at the head while the receiver pops the
+    /// message behind it: once the receiver has settled, it knows of the promoted signal, so it
+    /// can handle the signal before that message; the signal is never lost.
+    #[test]
+    fn loom_promoted_signal_is_seen_before_the_message_behind_it() {
+        loom::model(|| {
+            let mb = Arc::new(Mailbox::with_overflow(Some(2), Overflow::DropOldest));
+            mb.push_signal(down(1)).unwrap();
+            mb.try_push(1u32).unwrap();
+            let promoted = Arc::new(AtomicBool::new(false));
+            let sender = {
+                let (mb, promoted) = (Arc::clone(&mb), Arc::clone(&promoted));
+                thread::spawn(move || match mb.try_push(2u32) {
+                    Ok(_) => 0,
+                    Err(PushError::Full(m)) => {
+                        match mb.replace_oldest(m, |_| promoted.store(true, SeqCst)) {
+                            Ok(_displaced) => 1,
+                            Err(_newest) => 0,
+                        }
+                    }
+                    Err(PushError::Closed(_)) => 0,
+                })
+            };
+            let mut signal_first = false;
+            let mut first_message = None;
+            while let Some(entry) = mb.pop() {
+                match entry {
+                    Slot::Signal(_) => signal_first = first_message.is_none(),
+                    Slot::Message(m) => {
+                        mb.settle();
+                        if promoted.load(SeqCst) {
+                            signal_first = true;
+                        }
+                        first_message.get_or_insert(m);
+                        break;
+                    }
+                }
+            }
+            sender.join().unwrap();
+            if first_message.is_some() {
+                assert!(signal_first, "a message was taken before the signal ahead of it");
+            }
+            assert!(
+                signal_first || promoted.load(SeqCst) || matches!(mb.pop(), Some(Slot::Signal(_))),
+                "the signal was lost"
+            );
         });
     }
 }

@@ -80,10 +80,10 @@ impl NodeState {
         self.table.get(&pid.local_id()).map(|e| Arc::clone(e.value()))
     }
 
-    /// Delivers a signal; `false` when the target is gone.
+    /// Delivers a signal to the incarnation `pid`, in its lane; `false` when it is gone.
     pub(crate) fn deliver(&self, pid: Pid, signal: Signal) -> bool {
         match self.get(pid) {
-            Some(p) => p.core().push_signal(signal),
+            Some(p) => p.signal(pid, signal),
             None => false,
         }
     }

@@ -1,19 +1,20 @@
 //! The loop every process runs: `init`, then signals and messages until it ends, then
 //! `terminate`, then the exit is propagated.
 //!
-//! Order of work on each turn: pending signals first (a fatal one ends the process; trapped
-//! exits and `Down`s are handled), then one message. Every handler runs under a guard, so a
-//! fatal signal interrupts it; every handler runs inside `catch_unwind`, so a panic becomes the
-//! process's exit reason and never reaches the thread.
+//! Order of work on each turn: the signals that act at once first (a fatal one ends the
+//! process; compaction and promoted signals are handled), then the next entry of the mailbox: a
+//! message, or a trapped exit or `Down` in its place among the messages (see `control::Signal`).
+//! Every handler runs under a guard, so a fatal signal interrupts it; every handler runs inside
+//! `catch_unwind`, so a panic becomes the process's exit reason and never reaches the thread.
 
 use std::future::poll_fn;
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::sync::Arc;
 use std::task::Poll;
 
-use crate::engine::control::{Core, Shared, Signal};
+use crate::engine::control::{Addressed, Core, Shared, Signal};
 use crate::engine::guard::{Guard, Interrupt, Mode, triage};
-use crate::engine::mailbox::Park;
+use crate::engine::mailbox::{Park, Slot};
 use crate::{BoxError, Context, Down, ExitReason, Process, ProcessStatus};
 
 /// How many messages a process handles in a row before it yields to its worker's other tasks
@@ -23,17 +24,20 @@ const YIELD_EVERY: u64 = 4000;
 /// What the receiver found.
 enum Event<M> {
     Message(M),
+    /// A trapped exit or a `Down`, in its place among the messages.
+    Ordered(Box<Addressed>),
     Signal,
     /// The mailbox ran dry after a burst, and the process compacts after bursts.
     Drained,
-    /// No message is left and no strong address either: nothing can ever arrive.
+    /// No message is left and no strong address either: nothing can ever arrive (only for a
+    /// process that asked to end when unreferenced).
     Idle,
 }
 
 /// The receiving side's own state, kept by the process's task.
 #[derive(Default)]
-struct Receiver {
-    /// Messages popped but not yet released to senders (released in batches).
+pub(crate) struct Receiver {
+    /// Entries popped but not yet released to senders (released in batches).
     popped: usize,
     /// The receiver marked itself parked and went to sleep.
     parked: bool,
@@ -57,13 +61,13 @@ impl Receiver {
             return Poll::Ready(Event::Signal);
         }
         loop {
-            if let Some(msg) = mailbox.pop() {
+            if let Some(entry) = mailbox.pop() {
                 self.popped += 1;
                 self.burst = true;
                 if self.popped >= mailbox.release_batch() {
                     mailbox.release(std::mem::take(&mut self.popped));
                 }
-                return Poll::Ready(Event::Message(msg));
+                return Poll::Ready(entry.into());
             }
             mailbox.release(std::mem::take(&mut self.popped));
             if std::mem::take(&mut self.burst) && core.gc_eager() {
@@ -72,9 +76,9 @@ impl Receiver {
             core.waker.register(cx.waker());
             match mailbox.try_park() {
                 Park::Retry => {
-                    if let Some(msg) = mailbox.pop() {
+                    if let Some(entry) = mailbox.pop() {
                         self.popped = 1;
-                        return Poll::Ready(Event::Message(msg));
+                        return Poll::Ready(entry.into());
                     }
                     // A sender reserved a slot and is still pushing: look again soon.
                     cx.waker().wake_by_ref();
@@ -85,7 +89,7 @@ impl Receiver {
                         mailbox.unpark();
                         return Poll::Ready(Event::Signal);
                     }
-                    if !core.has_senders() {
+                    if core.ends_when_unreferenced() && !core.has_senders() {
                         mailbox.unpark();
                         if mailbox.len() == 0 {
                             return Poll::Ready(Event::Idle);
@@ -97,6 +101,46 @@ impl Receiver {
                     return Poll::Pending;
                 }
             }
+        }
+    }
+}
+
+impl<M> From<Slot<M>> for Event<M> {
+    #[inline]
+    fn from(slot: Slot<M>) -> Self {
+        match slot {
+            Slot::Message(msg) => Event::Message(msg),
+            Slot::Signal(signal) => Event::Ordered(signal),
+        }
+    }
+}
+
+/// Owns the receiver's state for the whole life of a process's task, and finishes the process
+/// if the task is dropped before it could (its runtime was dropped without
+/// `Node::shutdown`): the process then ends as killed (no `terminate`: a drop cannot await),
+/// its address closes, its names are released, and its links, monitors and waiters are told.
+pub(crate) struct Teardown<M: Send + 'static> {
+    rx: Receiver,
+    shared: Arc<Shared<M>>,
+    node: crate::Node,
+    finished: bool,
+}
+
+impl<M: Send + 'static> Teardown<M> {
+    pub(crate) fn new(shared: Arc<Shared<M>>, node: crate::Node) -> Self {
+        Teardown { rx: Receiver::default(), shared, node, finished: false }
+    }
+
+    fn finish(&mut self, reason: &ExitReason) {
+        self.finished = true;
+        crate::engine::exit::finish(&self.node.state, &self.shared, reason, self.rx.popped);
+    }
+}
+
+impl<M: Send + 'static> Drop for Teardown<M> {
+    fn drop(&mut self) {
+        if !self.finished {
+            self.finish(&ExitReason::Killed);
         }
     }
 }
@@ -140,15 +184,22 @@ fn ended(reason: ExitReason) -> Option<Interrupt> {
     Some(Interrupt { reason, kill: false })
 }
 
-/// Runs a process to its end and propagates its exit.
-pub(crate) async fn run<P: Process>(mut process: P, mut ctx: Context<P::Message>) {
+/// Runs a process to its end and propagates its exit. `teardown` is made with the task, so
+/// that a task dropped even before its first poll still finishes the process.
+pub(crate) async fn run<P: Process>(
+    mut process: P,
+    mut ctx: Context<P::Message>,
+    teardown: &mut Teardown<P::Message>,
+) {
     let shared = Arc::clone(&ctx.shared);
     let core = &shared.core;
-    let mut rx = Receiver::default();
     let mut deferred = Vec::new();
     let mut handled = core.handled();
     // Messages until the next analytics sample (a byte: it fits the task's padding).
     let mut look: u8 = 1;
+    // A message taken while a promoted signal was due: handled right after that signal.
+    let mut held: Option<P::Message> = None;
+    let drop_oldest = shared.mailbox.overflow() == crate::message::Overflow::DropOldest;
 
     let init = guarded!(process.init(ctx), core, &mut deferred, Mode::Running);
     let mut reason = outcome(init);
@@ -170,63 +221,92 @@ pub(crate) async fn run<P: Process>(mut process: P, mut ctx: Context<P::Message>
         }
         if !deferred.is_empty() {
             let result = match deferred.remove(0) {
-                Signal::Exit { from, reason, link } => {
-                    if link && !take_link(core, from) {
-                        continue;
-                    }
-                    guarded!(
-                        process.handle_exit(ctx, from, reason),
-                        core,
-                        &mut deferred,
-                        Mode::Running
-                    )
-                }
-                Signal::Down(down) => {
-                    if !take_monitor(core, &down) {
-                        continue;
-                    }
-                    guarded!(process.handle_down(ctx, down), core, &mut deferred, Mode::Running)
-                }
-                Signal::Kill => Err(Interrupt { reason: ExitReason::Killed, kill: true }),
-                Signal::Overrun { limit, held } => {
-                    Err(Interrupt { reason: ExitReason::MemoryLimit { limit, held }, kill: true })
-                }
                 Signal::Compact => {
                     compact(&mut process, &mut ctx);
                     Ok(Ok(()))
                 }
+                Signal::Promoted(signal) => {
+                    let Some(result) =
+                        ordered(&mut process, &mut ctx, *signal, &mut deferred).await
+                    else {
+                        continue;
+                    };
+                    result
+                }
+                Signal::Down(down) => {
+                    let to = core.pid();
+                    let signal = Addressed { to, signal: Signal::Down(down) };
+                    let Some(result) = ordered(&mut process, &mut ctx, signal, &mut deferred).await
+                    else {
+                        continue;
+                    };
+                    result
+                }
+                // Fatal signals never wait here (triage acts on them at once).
+                Signal::Kill | Signal::Overrun { .. } | Signal::Exit { .. } => Ok(Ok(())),
             };
             reason = outcome(result);
             continue;
         }
-        match poll_fn(|cx| rx.poll_next(&shared, cx)).await {
-            Event::Message(msg) => {
-                let traffic = &shared.traffic;
-                if let Some(size) = P::message_size(&msg) {
-                    traffic.count_bytes(size);
+        let msg = match held.take() {
+            Some(msg) => msg,
+            None => match poll_fn(|cx| teardown.rx.poll_next(&shared, cx)).await {
+                Event::Message(msg) => {
+                    // Under `DropOldest`, a sender may be promoting a signal that stood ahead
+                    // of this message: let it finish, and handle the signal first.
+                    if drop_oldest {
+                        shared.mailbox.settle();
+                        if core.signals_pending() {
+                            held = Some(msg);
+                            continue;
+                        }
+                    }
+                    msg
                 }
-                look -= 1;
-                if look == 0 {
-                    look = traffic.sample(handled + 1, shared.mailbox.len(), ctx.node.state.epoch);
-                    shared.report_flow(&ctx.node, false);
+                Event::Ordered(signal) => {
+                    if let Some(result) =
+                        ordered(&mut process, &mut ctx, *signal, &mut deferred).await
+                    {
+                        reason = outcome(result);
+                        core.check_memory();
+                    }
+                    continue;
                 }
-                let result = guarded!(process.handle(ctx, msg), core, &mut deferred, Mode::Running);
-                handled += 1;
-                core.set_handled(handled);
-                reason = outcome(result);
-                // The memory limit is checked after every message (and after every poll).
-                core.check_memory();
-                // A process whose mailbox never runs dry still yields now and then, so that it
-                // cannot starve the other tasks of its worker thread.
-                if reason.is_none() && handled % YIELD_EVERY == 0 {
-                    tokio::task::yield_now().await;
+                Event::Signal => continue,
+                Event::Drained => {
+                    compact(&mut process, &mut ctx);
+                    continue;
                 }
-            }
-            Event::Signal => {}
-            Event::Drained => compact(&mut process, &mut ctx),
-            Event::Idle => reason = ended(ExitReason::Normal),
+                Event::Idle => {
+                    reason = ended(ExitReason::Normal);
+                    continue;
+                }
+            },
+        };
+        let traffic = &shared.traffic;
+        if let Some(size) = P::message_size(&msg) {
+            traffic.count_bytes(size);
+        }
+        look -= 1;
+        if look == 0 {
+            look = traffic.sample(handled + 1, shared.mailbox.len(), ctx.node.state.epoch);
+            shared.report_flow(&ctx.node, false);
+        }
+        let result = guarded!(process.handle(ctx, msg), core, &mut deferred, Mode::Running);
+        handled += 1;
+        core.set_handled(handled);
+        reason = outcome(result);
+        // The memory limit is checked after every message (and after every poll).
+        core.check_memory();
+        // A process whose mailbox never runs dry still yields now and then, so that it
+        // cannot starve the other tasks of its worker thread.
+        if reason.is_none() && handled % YIELD_EVERY == 0 {
+            tokio::task::yield_now().await;
         }
     }
+    // A message held for a promoted signal and never handled goes with the process, as the
+    // messages still queued do.
+    drop(held);
     let Interrupt { mut reason, kill } =
         reason.unwrap_or(Interrupt { reason: ExitReason::Normal, kill: false });
 
@@ -248,10 +328,42 @@ pub(crate) async fn run<P: Process>(mut process: P, mut ctx: Context<P::Message>
     {
         reason = ExitReason::from_panic(&*payload);
     }
-    let node = ctx.node.clone();
-    shared.report_flow(&node, true);
+    shared.report_flow(&ctx.node, true);
     drop(ctx);
-    crate::engine::exit::finish(&node.state, &shared, &reason, rx.popped);
+    teardown.finish(&reason);
+}
+
+/// Handles an ordered signal (a trapped exit or a `Down`) taken from the mailbox or promoted.
+/// `None` if it is not delivered: it was meant for an earlier incarnation, its link was
+/// removed since, or its monitor was. A trapped exit stays one even if the process has stopped
+/// trapping since it arrived (it was received as a message, as in Erlang).
+async fn ordered<P: Process>(
+    mut process: &mut P,
+    mut ctx: &mut Context<P::Message>,
+    signal: Addressed,
+    deferred: &mut Vec<Signal>,
+) -> Option<Result<Result<(), BoxError>, Interrupt>> {
+    let shared = Arc::clone(&ctx.shared);
+    let core = &shared.core;
+    if signal.to != core.pid() {
+        return None;
+    }
+    match signal.signal {
+        Signal::Exit { from, reason, link } => {
+            if link && !take_link(core, from) {
+                return None;
+            }
+            Some(guarded!(process.handle_exit(ctx, from, reason), core, deferred, Mode::Running))
+        }
+        Signal::Down(down) => {
+            if !take_monitor(core, &down) {
+                return None;
+            }
+            Some(guarded!(process.handle_down(ctx, down), core, deferred, Mode::Running))
+        }
+        // Only exits and downs travel in order.
+        _ => None,
+    }
 }
 
 /// A trapped exit from a link is delivered only if the link still stands; it then goes.

@@ -5,7 +5,7 @@
 use std::sync::Arc;
 use std::sync::atomic::Ordering::Acquire;
 
-use crate::engine::control::{AnyProcess, Core, Entry, Shared};
+use crate::engine::control::{AnyProcess, Core, Entry, Shared, Watcher};
 use crate::engine::mailbox::{MAX_CAPACITY, Mailbox};
 use crate::engine::run_loop;
 use crate::error::{RegisterError, SpawnError};
@@ -28,6 +28,8 @@ pub(crate) struct SpawnOptions {
     pub(crate) memory_limit: Option<u64>,
     /// What a send to a full mailbox does.
     pub(crate) overflow: Overflow,
+    /// End once no strong address is left and the mailbox is empty (opt-in).
+    pub(crate) end_when_unreferenced: bool,
 }
 
 /// A capacity of 1 to [`MAX_CAPACITY`] (or unbounded), and an overflow policy only where the
@@ -149,6 +151,7 @@ pub(crate) fn respawn<P: Process>(
         held: true,
         memory_limit: None,
         overflow: Overflow::Wait,
+        end_when_unreferenced: false,
     };
     match arm(node, Some(parent_core), shared, process, &opts, init_ack) {
         Ok(_) => Ok(()),
@@ -203,14 +206,21 @@ fn arm<P: Process>(
         if opts.monitor {
             let mref = state.next_monitor_ref();
             parent_rel.monitoring.push((mref, pid));
-            child_rel.watchers.push((mref, parent.pid()));
+            child_rel.watchers.push(Watcher::Monitor(mref, parent.pid()));
             monitor = Some(mref);
         }
     }
 
     let mut ctx = Context::new(Arc::clone(shared), node.clone());
     ctx.init_ack = init_ack;
-    let task = run_loop::Accounted::new(Arc::clone(shared), run_loop::run(process, ctx));
+    if opts.end_when_unreferenced {
+        shared.core.set_end_when_unreferenced(true);
+    }
+    // Made with the task, so that the process is finished even if the task is dropped before
+    // it first runs (the runtime dropped without `Node::shutdown`).
+    let mut teardown = run_loop::Teardown::new(Arc::clone(shared), node.clone());
+    let body = async move { run_loop::run(process, ctx, &mut teardown).await };
+    let task = run_loop::Accounted::new(Arc::clone(shared), body);
     drop(state.runtime.spawn(task));
     Ok(monitor)
 }

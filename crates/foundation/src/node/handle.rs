@@ -116,11 +116,11 @@ impl Node {
         let process = self.state.get(pid)?;
         let core = process.core();
         let from = self.self_pid();
-        core.push_signal(Signal::Exit { from, reason: ExitReason::Shutdown(None), link: false });
+        process.signal(pid, Signal::Exit { from, reason: ExitReason::Shutdown(None), link: false });
         if let Ok(reason) = tokio::time::timeout(timeout, core.wait_exit_of(pid)).await {
             return Some(reason);
         }
-        core.push_signal(Signal::Kill);
+        process.signal(pid, Signal::Kill);
         Some(core.wait_exit_of(pid).await)
     }
 
@@ -157,7 +157,7 @@ impl Node {
             messages: process.traffic().snapshot(core.handled(), self.state.epoch),
             links: rel.links.to_vec(),
             monitors: rel.monitoring.iter().map(|(_, p)| *p).collect(),
-            monitored_by: rel.watchers.iter().map(|(_, p)| *p).collect(),
+            monitored_by: rel.monitored_by().collect(),
             groups: rel.groups().map(|g| g.to_string()).collect(),
             trap_exit: core.traps_exits(),
             parent: core.parent(),

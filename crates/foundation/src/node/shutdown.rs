@@ -55,11 +55,10 @@ impl Node {
             for pid in order {
                 let Some(process) = state.get(pid) else { continue };
                 let core = process.core();
-                core.push_signal(Signal::Exit {
-                    from,
-                    reason: ExitReason::Shutdown(None),
-                    link: false,
-                });
+                process.signal(
+                    pid,
+                    Signal::Exit { from, reason: ExitReason::Shutdown(None), link: false },
+                );
                 if tokio::time::timeout_at(deadline, core.wait_exit_of(pid)).await.is_err() {
                     break 'graceful;
                 }
@@ -68,8 +67,8 @@ impl Node {
 
         let remaining: Vec<_> =
             state.table.iter().map(|e| (e.value().core().pid(), e.value().clone())).collect();
-        for (_, process) in &remaining {
-            process.core().push_signal(Signal::Kill);
+        for (pid, process) in &remaining {
+            process.signal(*pid, Signal::Kill);
         }
         for (pid, process) in &remaining {
             if process.core().wait_exit_of(*pid).await.is_killed() {
@@ -84,7 +83,7 @@ impl Node {
                 break;
             }
             for entry in state.table.iter() {
-                entry.value().core().push_signal(Signal::Kill);
+                entry.value().core().push_signal_current(Signal::Kill);
             }
             listener.await;
         }

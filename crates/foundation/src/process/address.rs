@@ -17,10 +17,14 @@ pub const DEFAULT_CALL_TIMEOUT: Duration = Duration::from_secs(5);
 
 /// A typed, cloneable address of a process.
 ///
-/// A `ProcessRef` is *strong*: while one exists (or the process has a registered name), the
-/// process keeps running when its mailbox is empty. When the last strong address is dropped and
-/// the mailbox is drained, the process ends with [`ExitReason::Normal`], since no message can
-/// reach it any more. Use a [`WeakProcessRef`] to address a process without keeping it alive.
+/// A process lives until it exits, as on the BEAM, whether or not anyone holds its address:
+/// dropping every `ProcessRef` does not end it (unless it was spawned with
+/// [`ProcessBuilder::end_when_unreferenced`](crate::ProcessBuilder::end_when_unreferenced),
+/// for which a `ProcessRef` is *strong* and a [`WeakProcessRef`] is not).
+///
+/// A supervised process keeps its address across restarts: the same `ProcessRef` reaches each
+/// new incarnation, and the messages waiting in the mailbox wait for it. Its
+/// [`pid`](Self::pid) is the current incarnation's; equality and hashing follow the address.
 ///
 /// Sending never loses a message silently: every failed send gives the message back.
 pub struct ProcessRef<M> {
@@ -215,7 +219,8 @@ impl<M: Send + 'static> ProcessRef<M> {
         ready.map_err(|_| CallError::no_reply(self.pid(), self.exit_reason()))
     }
 
-    /// An address that does not keep the process alive.
+    /// An address that does not keep the process alive (for a process that ends when
+    /// unreferenced; any other lives until it exits either way).
     pub fn downgrade(&self) -> WeakProcessRef<M> {
         WeakProcessRef { shared: Arc::clone(&self.shared) }
     }
@@ -275,9 +280,13 @@ impl<M> fmt::Debug for ProcessRef<M> {
     }
 }
 
+/// Two addresses are equal when they are the same address. A supervised process keeps its
+/// address across restarts while its [`pid`](ProcessRef::pid) changes, so equality and hashing
+/// follow the address, not the pid: an address kept in a `HashSet` or as a map key is still
+/// found after its process restarts.
 impl<M> PartialEq for ProcessRef<M> {
     fn eq(&self, other: &Self) -> bool {
-        self.shared.core.pid() == other.shared.core.pid()
+        Arc::ptr_eq(&self.shared, &other.shared)
     }
 }
 
@@ -285,11 +294,14 @@ impl<M> Eq for ProcessRef<M> {}
 
 impl<M> std::hash::Hash for ProcessRef<M> {
     fn hash<H: std::hash::Hasher>(&self, state: &mut H) {
-        self.shared.core.pid().hash(state);
+        self.shared.core.address().hash(state);
     }
 }
 
-/// An address that does not keep its process alive; [`upgrade`](Self::upgrade) it to send.
+/// An address that does not count as a reference to its process; [`upgrade`](Self::upgrade) it
+/// to send. It matters for a process spawned with
+/// [`end_when_unreferenced`](crate::ProcessBuilder::end_when_unreferenced), which a weak address
+/// does not keep alive; timers hold weak addresses.
 pub struct WeakProcessRef<M> {
     pub(crate) shared: Arc<Shared<M>>,
 }

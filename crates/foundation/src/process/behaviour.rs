@@ -15,12 +15,13 @@ use crate::{BoxError, Context, Down, ExitReason, Pid};
 /// # Lifecycle
 ///
 /// 1. [`init`](Process::init) runs first, inside the new process.
-/// 2. Then, turn by turn: pending signals (exits from links, `Down`s from monitors), then one
-///    message from the mailbox.
+/// 2. Then, turn by turn: the signals that act at once (an untrapped exit signal, a kill),
+///    then the next entry of the mailbox: a message, or a trapped exit or a `Down` in the
+///    order it was sent (see [`process`](crate::process#ordering)).
 /// 3. The process ends when a handler calls [`Context::stop`], returns an error or panics; when
-///    an exit signal it does not trap arrives; when it is killed; or when its mailbox is empty and
-///    no strong [`ProcessRef`](crate::ProcessRef) (nor a registered name) is left, so nothing can
-///    ever reach it (reason [`ExitReason::Normal`]).
+///    an exit signal it does not trap arrives; or when it is killed. Nobody holding its address
+///    does not end it (see [`ProcessBuilder::end_when_unreferenced`](
+///    crate::ProcessBuilder::end_when_unreferenced) for a process that should end then).
 /// 4. [`terminate`](Process::terminate) runs with the reason, on every end except `kill`, for a
 ///    process whose `init` completed (as OTP's `gen_server`: an `init` that failed, or that an
 ///    exit signal interrupted, is followed by no `terminate`). Then the state is dropped, and

@@ -44,6 +44,7 @@ pub struct ProcessBuilder {
     init_ack: Option<InitAck>,
     memory_limit: Option<u64>,
     overflow: Overflow,
+    end_when_unreferenced: bool,
 }
 
 impl ProcessBuilder {
@@ -58,6 +59,7 @@ impl ProcessBuilder {
             init_ack: None,
             memory_limit: None,
             overflow: Overflow::Wait,
+            end_when_unreferenced: false,
         }
     }
 
@@ -134,6 +136,18 @@ impl ProcessBuilder {
         self
     }
 
+    /// Ends the process with [`ExitReason::Normal`](crate::ExitReason::Normal) once no strong
+    /// [`ProcessRef`] (nor a registered name) is left and its mailbox is empty, since nothing
+    /// can reach it any more. Off by default: as on the BEAM, a process lives until it exits,
+    /// whoever holds its address (a process driven by its own timers, or found by name, is
+    /// never ended for want of references). A [`WeakProcessRef`](crate::WeakProcessRef) does
+    /// not count. Useful for a helper whose only purpose is to serve the holders of its
+    /// address.
+    pub fn end_when_unreferenced(mut self) -> Self {
+        self.end_when_unreferenced = true;
+        self
+    }
+
     /// Starts the process already trapping exits, so no exit signal is missed before `init`.
     pub fn trap_exit(mut self, on: bool) -> Self {
         self.trap_exit = on;
@@ -181,6 +195,7 @@ impl ProcessBuilder {
             held: self.held,
             memory_limit: self.memory_limit,
             overflow: self.overflow,
+            end_when_unreferenced: self.end_when_unreferenced,
         };
         (self.node, self.parent, opts, self.init_ack)
     }
@@ -194,6 +209,7 @@ impl fmt::Debug for ProcessBuilder {
             .field("capacity", &self.capacity)
             .field("trap_exit", &self.trap_exit)
             .field("overflow", &self.overflow)
+            .field("end_when_unreferenced", &self.end_when_unreferenced)
             .finish()
     }
 }

@@ -44,8 +44,8 @@ impl<M: Send + 'static> Context<M> {
         &self.node
     }
 
-    /// A strong address of this process. Keeping it inside the process's own state keeps the
-    /// process alive until it stops itself; prefer [`myself_weak`](Self::myself_weak) there.
+    /// An address of this process. (For a process that ends when unreferenced, this one counts:
+    /// keep [`myself_weak`](Self::myself_weak) in its own state instead.)
     pub fn myself(&self) -> ProcessRef<M> {
         self.shared.core.retain();
         ProcessRef::from_retained(Arc::clone(&self.shared))
@@ -116,7 +116,7 @@ impl<M: Send + 'static> Context<M> {
     /// Monitors `pid`: exactly one [`Down`](crate::Down) arrives at
     /// [`Process::handle_down`] when it ends, or at once with `NoProc` if it is already gone.
     pub fn monitor(&self, pid: Pid) -> MonitorRef {
-        links::monitor(&self.node.state, &self.shared.core, pid)
+        links::monitor(&self.node.state, &*self.shared, pid)
     }
 
     /// Removes a monitor. Its `Down`, if already on its way, is never delivered. Returns

@@ -27,16 +27,50 @@
 //! ([`Node::kill`](crate::Node::kill)) cannot be trapped; a process killed that way propagates
 //! [`ExitReason::Killed`](crate::ExitReason::Killed) to its links, where it can be trapped. A
 //! monitor ([`Context::monitor`]) delivers exactly one [`Down`](crate::Down), with `NoProc` if
-//! the target was already gone. Signals overtake ordinary messages: a process handles its
-//! pending signals before its next message, and a fatal one interrupts the current handler at
-//! its `.await`.
+//! the target was already gone.
+//!
+//! # Ordering
+//!
+//! As in Erlang, everything one process sends another arrives in the order it was sent:
+//! messages, exit signals and `Down`s alike. Where Erlang acts on a signal at once, so do we:
+//! - an exit signal the receiver does not trap (from a link, or [`Context::exit`]), a
+//!   [`kill`](crate::Node::kill) and a memory-limit end act at once, whatever is queued: the
+//!   receiver ends (interrupted at its handler's next `.await`), and the messages still queued
+//!   are never handled;
+//! - an exit signal the receiver traps, and a monitor's [`Down`](crate::Down), become something
+//!   the receiver handles: they queue in its mailbox behind everything their sender sent
+//!   before, so a process that sends `Result(42)` and then fails is seen to send its result
+//!   before it is seen dead. They are never refused for want of room (they may take a bounded
+//!   mailbox past its capacity by the signals queued) and never dropped by an overflow policy.
+//!
+//! Whether an exit signal is trapped is decided when it is delivered, by whether the receiver
+//! traps exits then: one delivered untrapped acts as untrapped even if the receiver turns
+//! trapping on before it acts, and one delivered trapped is handled by
+//! [`Process::handle_exit`] even if the receiver has turned trapping off since (it was
+//! received, as Erlang turns it into an `'EXIT'` message on arrival). Between different
+//! senders there is no order, as in Erlang.
+//!
+//! # Incarnations
+//!
+//! A supervised process keeps its address across restarts; each incarnation has its own
+//! [`Pid`](crate::Pid). A signal aimed at a pid reaches that incarnation or nothing: a `kill`,
+//! an exit signal, a link's exit or a `Down` sent to an incarnation that has ended is dropped,
+//! never delivered to the next one, and [`Node::wait_exit`](crate::Node::wait_exit) on a pid
+//! answers with that incarnation's own reason.
 //!
 //! # When a process ends
 //!
-//! Messages still in its mailbox are dropped (callers waiting on them fail at once with the exit
-//! reason), its names and groups are released, then its links and monitors are told. A process
-//! also ends, with `Normal`, when its mailbox is empty and no strong address or registered name
-//! is left, since nothing could ever reach it again.
+//! A process lives until it exits, as on the BEAM: whether anyone still holds its address does
+//! not matter (a process driven by its own timers, or found by its registered name, is never
+//! ended for want of references; [`ProcessBuilder::end_when_unreferenced`] opts in to that).
+//! When it ends, messages still in its mailbox are dropped (callers waiting on them fail at
+//! once with the exit reason), its names and groups are released, then its links and monitors
+//! are told.
+//!
+//! If the tokio runtime is dropped without [`Node::shutdown`](crate::Node::shutdown), every
+//! process still running ends as [`Killed`](crate::ExitReason::Killed) (no `terminate`: a
+//! drop cannot wait): its address closes, its names are released, and the links, monitors and
+//! waiters that can still hear of it are told.
 
 mod address;
 pub(crate) mod behaviour;

@@ -10,8 +10,8 @@ use crate::{Name, Node, Pid, ProcessRef};
 /// A node's registry of unique names (Erlang's `register`/`whereis`), from [`Node::registry`].
 ///
 /// Each name maps to one live process; a process may hold several names. A name is released
-/// when its process exits, before links and monitors hear of the exit. A registered name keeps
-/// its process alive as a strong [`ProcessRef`] does.
+/// when its process exits, before links and monitors hear of the exit. For a process that ends
+/// when unreferenced, a registered name counts as a reference.
 #[derive(Clone, Copy)]
 pub struct Registry<'a> {
     node: &'a Node,

@@ -14,9 +14,10 @@ const SUPERVISOR_CALL_TIMEOUT: Duration = Duration::from_secs(24 * 60 * 60);
 
 /// A running supervisor: add, stop, restart, remove and list its children.
 ///
-/// Cloning gives another handle to the same supervisor. Like a [`ProcessRef`], a handle keeps
-/// the supervisor alive; dropping every handle (with no registered name) lets it shut down,
-/// taking its children with it.
+/// Cloning gives another handle to the same supervisor. Dropping every handle does not stop it:
+/// like every process, and like an OTP supervisor, it runs until it is stopped
+/// ([`Node::stop`](crate::Node::stop) with its pid, its parent, or
+/// [`Node::shutdown`](crate::Node::shutdown)), and then stops its children first.
 #[derive(Clone)]
 pub struct SupervisorRef {
     pub(crate) inner: ProcessRef<SupervisorMsg>,

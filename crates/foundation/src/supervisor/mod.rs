@@ -41,11 +41,10 @@
 //! dropped) when the supervisor lets the child go: a temporary child that ended, a deleted
 //! child, or a supervisor that stops or gives up.
 //!
-//! # Children are held
+//! # Reaching a child
 //!
-//! A supervisor keeps a strong address of every child, so a child with no other address does
-//! not end for want of one. To reach a child across restarts, give it a registered name
-//! ([`ChildSpec::name`]); every incarnation registers it.
+//! To reach a child across restarts, give it a registered name ([`ChildSpec::name`]); every
+//! incarnation registers it.
 
 mod error;
 mod handle;
