@@ -312,6 +312,7 @@ impl Supervisor {
         match acked.await {
             Ok(Ok(())) => {
                 child.running = true;
+                child.spec.started();
                 Ok(pid)
             }
             Ok(Err(reason)) => {
