@@ -217,7 +217,17 @@ impl<CM: Send + 'static, WM: Send + 'static> Ecosystem<CM, WM> {
         }
     }
 
-    /// Adds `count` workers, started like the others; returns their addresses.
+    /// Adds `count` workers, started like the others, one after another; returns their
+    /// addresses. Stops at the first worker that fails to start; the ones added before it stay.
+    ///
+    /// # Cancel safety
+    ///
+    /// Dropping the future adds no further worker, and leaves the members and the supervisor's
+    /// children in agreement. A worker whose start the supervisor was asked for is seen
+    /// through by the supervisor, as OTP's `start_child` is: if it starts, it is a member like
+    /// the others (listed in [`workers`](Self::workers), only its address was not returned);
+    /// if it fails to start, it leaves the members again and its address closes. Dropped while
+    /// waiting for its turn (another change is in progress), it adds nothing.
     pub async fn add_workers(&self, count: usize) -> Result<Vec<ProcessRef<WM>>, EcosystemError> {
         let inner = &*self.inner;
         let _changing = inner.changes.lock().await;
@@ -238,7 +248,19 @@ impl<CM: Send + 'static, WM: Send + 'static> Ecosystem<CM, WM> {
                 counters.resize_with(index + 1, || Arc::new(AtomicU64::new(0)));
                 counters[index] = Arc::clone(&incarnations);
             }
-            let spec = (inner.make_worker)(index, address, incarnations);
+            // Listed before it starts (its factory gets the complete members); taken off the
+            // list by the supervisor itself if it never starts, so that a dropped future
+            // cannot leave a member with no child behind it.
+            let unlisted = {
+                let (members, address) = (inner.members.clone(), Arc::clone(&address));
+                move || {
+                    members.remove_worker(index);
+                    if address.core.orphan() {
+                        crate::engine::control::AnyProcess::close(&*address, 0);
+                    }
+                }
+            };
+            let spec = (inner.make_worker)(index, address, incarnations).if_never_started(unlisted);
             if let Err(err) = inner.supervisor.start_child(spec).await {
                 inner.members.remove_worker(index);
                 return Err(err.into());
@@ -248,8 +270,19 @@ impl<CM: Send + 'static, WM: Send + 'static> Ecosystem<CM, WM> {
         Ok(added)
     }
 
-    /// Stops and removes the `count` highest-indexed workers, each within the shutdown
-    /// timeout. At least one worker must remain.
+    /// Stops and removes the `count` highest-indexed workers, one after another, each within
+    /// the shutdown timeout. At least one worker must remain. The workers leave the members
+    /// (routing, broadcasts, [`workers`](Self::workers)) at once; the call returns once the
+    /// supervisor has stopped and forgotten every one of them.
+    ///
+    /// # Cancel safety
+    ///
+    /// Once it has its turn (no other change in progress), the removal is asked for as a whole
+    /// before the first wait: dropping the future after that does not stop it, and the
+    /// supervisor stops and forgets every one of the `count` workers, as if the answer had
+    /// been awaited. So no worker is ever left half removed (off the members but still
+    /// supervised, or stopped but still a member). Dropped while waiting for its turn, it
+    /// removes nothing.
     pub async fn remove_workers(&self, count: usize) -> Result<(), EcosystemError> {
         let inner = &*self.inner;
         let _changing = inner.changes.lock().await;
@@ -260,17 +293,21 @@ impl<CM: Send + 'static, WM: Send + 'static> Ecosystem<CM, WM> {
                 "at least 1 worker must remain",
             )));
         }
-        for &index in indices.iter().rev().take(count) {
-            let id = format!("worker-{index}");
-            match inner.supervisor.terminate_child(&id).await {
+        // No `.await` until every request is in the supervisor's mailbox.
+        let removals: Vec<_> = indices
+            .iter()
+            .rev()
+            .take(count)
+            .map(|&index| {
+                inner.members.remove_worker(index);
+                inner.supervisor.remove_child(&format!("worker-{index}"))
+            })
+            .collect();
+        for removal in removals {
+            match removal.await {
                 Ok(()) | Err(crate::supervisor::SupervisorError::NotFound(_)) => {}
                 Err(err) => return Err(err.into()),
             }
-            match inner.supervisor.delete_child(&id).await {
-                Ok(()) | Err(crate::supervisor::SupervisorError::NotFound(_)) => {}
-                Err(err) => return Err(err.into()),
-            }
-            inner.members.remove_worker(index);
         }
         Ok(())
     }
@@ -280,7 +317,13 @@ impl<CM: Send + 'static, WM: Send + 'static> Ecosystem<CM, WM> {
     /// of the ecosystem is gone, a restarted coordinator included. Calling it again, or on an
     /// ecosystem that already died, returns at once.
     ///
-    /// Cancel safe: if dropped, the shutdown goes on in the supervisor.
+    /// # Cancel safety
+    ///
+    /// Once it has its turn (no other change in progress), the supervisor is told to stop
+    /// before the first wait: dropping the future after that does not stop the shutdown, which
+    /// goes on in the supervisor (each member within the shutdown timeout, then killed) until
+    /// every process of the ecosystem is gone. Dropped while waiting for its turn, it does
+    /// nothing; calling it again finishes the job either way.
     pub async fn shutdown(&self) {
         let inner = &*self.inner;
         let _changing = inner.changes.lock().await;

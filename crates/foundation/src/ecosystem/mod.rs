@@ -60,6 +60,15 @@
 //! [`Ecosystem::shutdown`] stops the workers all at once, then the coordinator, each within
 //! the configured timeout (then killed), then the supervisor, and returns when every process of
 //! the ecosystem is gone. It is idempotent.
+//!
+//! # Cancellation
+//!
+//! Dropping the future of a call (in a `select!`, under a timeout) never leaves the ecosystem
+//! half changed. A dropped [`spawn_ecosystem`](crate::Node::spawn_ecosystem) leaves nothing
+//! running and nothing registered. A change the supervisor was asked for is carried out by it
+//! (as OTP's `start_child` whose caller went away): a worker being added is a member if it
+//! starts and leaves the members if it does not; workers being removed are removed, all of
+//! them; a shutdown goes on. Each method's "Cancel safety" section has the details.
 
 mod config;
 mod error;

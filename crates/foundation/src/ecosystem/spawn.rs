@@ -34,6 +34,16 @@ impl Node {
     /// workers by index) and stop workers-first on shutdown. With
     /// [`FaultTolerance::SelfHealing`] a dead member is restarted in its address: callers
     /// never hold a stale address, and messages waiting for it are kept.
+    ///
+    /// # Cancel safety
+    ///
+    /// Dropping the future before it completes leaves nothing of the ecosystem behind, once
+    /// the runtime has run: its supervisor stops as a dropped
+    /// [`spawn_supervisor`](Node::spawn_supervisor) does (a member caught in its `init` is
+    /// killed, the members already up are stopped, workers first, and none starts later), its
+    /// name is free again, [`Node::ecosystem`] does not know it, no `started` event is told
+    /// and no watcher task is left. The ecosystem is listed, watched and announced only once
+    /// its start has succeeded, in the same poll as the future completes.
     pub async fn spawn_ecosystem<C: Process, W: Process>(
         &self,
         spec: EcosystemSpec<C, W>,

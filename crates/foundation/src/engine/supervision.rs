@@ -312,6 +312,7 @@ impl Supervisor {
         match acked.await {
             Ok(Ok(())) => {
                 child.running = true;
+                child.spec.started();
                 Ok(pid)
             }
             Ok(Err(reason)) => {
@@ -321,6 +322,22 @@ impl Supervisor {
                 id,
                 error: SpawnError::InitFailed(ExitReason::Killed),
             }),
+        }
+    }
+
+    /// The caller stopped waiting for the start: kills the children caught in their `init`
+    /// (or in their stop after a failed start) and waits until they are gone. A child in its
+    /// `init` cannot be asked to stop (a trapped exit waits behind its `init`), so it is killed,
+    /// as OTP's `proc_lib` kills a process whose `start_link` timed out. The children that are
+    /// up are left to `terminate`.
+    async fn abandon_start(&mut self, ctx: &Context<SupervisorMsg>) {
+        for child in self.children.iter().filter(|c| !c.running) {
+            let Some(handle) = &child.handle else { continue };
+            let pid = handle.pid();
+            ctx.unlink(pid);
+            if ctx.node().kill(pid) {
+                handle.process.core().wait_exit_of(pid).await;
+            }
         }
     }
 
@@ -449,10 +466,24 @@ impl Process for Supervisor {
 
     async fn init(&mut self, ctx: &mut Context<SupervisorMsg>) -> Result<(), BoxError> {
         ctx.trap_exit(true);
-        let started = self.start_children(ctx).await;
-        if let Some(ready) = self.ready.take() {
-            let _ = ready.send(started.clone());
-        }
+        let Some(mut ready) = self.ready.take() else {
+            return self.start_children(ctx).await.map_err(|e| Box::new(e) as BoxError);
+        };
+        // The caller waits for the outcome (`Node::spawn_supervisor`). If it stops waiting (its
+        // future was dropped), the start is abandoned at once rather than after the slowest
+        // child's `init`: the exit signal the caller sends then would wait behind this `init`.
+        let started = tokio::select! {
+            biased;
+            started = self.start_children(ctx) => started,
+            () = ready.closed() => {
+                self.abandon_start(ctx).await;
+                // `terminate` stops the children already started, in order, per their
+                // shutdown; `Shutdown` because nothing failed: nobody wants the supervisor.
+                ctx.stop(ExitReason::Shutdown(None));
+                return Ok(());
+            }
+        };
+        let _ = ready.send(started.clone());
         started.map_err(|e| Box::new(e) as BoxError)
     }
 

@@ -109,7 +109,9 @@ impl<M: Send + 'static> CreditLink<M> {
     ///
     /// # Cancel safety
     ///
-    /// Dropping the future before it completes sends nothing and takes no credit.
+    /// Dropping the future before it completes sends nothing and takes no credit (a credit
+    /// taken while the mailbox was full goes back with the dropped message). A sender waiting
+    /// for a credit loses its place in the line of waiting senders.
     pub async fn send(&self, msg: M) -> Result<(), SendError<M>> {
         let credit = match self.gate.try_take() {
             Some(credit) => credit,
@@ -141,6 +143,13 @@ impl<M: Send + 'static> CreditLink<M> {
 
     /// Sends every item in order, each with a credit; returns how many were sent. Stops at the
     /// first failure, giving that item back (the rest are not taken from the iterator).
+    ///
+    /// # Cancel safety
+    ///
+    /// Not cancel safe: dropping the future keeps the items already sent sent (their credits
+    /// come back as they are consumed), drops the item being sent (unsent) with the iterator
+    /// and its remaining items, and loses the count. Where a send may be cancelled, loop over
+    /// [`send`](Self::send) and count yourself.
     pub async fn send_all(&self, items: impl IntoIterator<Item = M>) -> Result<u64, SendError<M>> {
         let mut sent = 0;
         for item in items {
@@ -153,6 +162,12 @@ impl<M: Send + 'static> CreditLink<M> {
     /// Sends a stream to its end, each item with a credit; returns how many were sent. Stops
     /// at the first failure, giving that item back. Follow it with [`drained`](Self::drained)
     /// to know that the receiver has consumed everything.
+    ///
+    /// # Cancel safety
+    ///
+    /// Not cancel safe, as [`send_all`](Self::send_all): the items already sent stay sent; the
+    /// item being sent (unsent) and the stream with what it had not yielded are dropped, and
+    /// the count is lost.
     pub async fn send_stream(&self, stream: impl Stream<Item = M>) -> Result<u64, SendError<M>> {
         let mut stream = std::pin::pin!(stream);
         let mut sent = 0;
@@ -164,8 +179,14 @@ impl<M: Send + 'static> CreditLink<M> {
     }
 
     /// Waits until every credit is back: everything sent on this link (and its clones) has
-    /// been consumed, or dropped with a receiver that exited. Cancel safe. A receiver that
-    /// keeps [`Credit`]s forever keeps this waiting.
+    /// been consumed, or dropped with a receiver that exited. A receiver that keeps
+    /// [`Credit`]s forever keeps this waiting.
+    ///
+    /// # Cancel safety
+    ///
+    /// Cancel safe: it takes credits only for an instant and gives them straight back, so
+    /// dropping the future changes nothing (senders waiting meanwhile may have waited behind
+    /// it).
     pub async fn drained(&self) {
         loop {
             let window = self.window();

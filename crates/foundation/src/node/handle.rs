@@ -58,6 +58,21 @@ impl Node {
     /// Starts a supervisor with its children (see [`supervisor`](crate::supervisor)) and waits
     /// until they have all started, as OTP's `supervisor:start_link`. Fails with the child that
     /// could not start; the children already started are stopped again.
+    ///
+    /// # Cancel safety
+    ///
+    /// Dropping the future before it completes stops the supervisor, which takes its children
+    /// with it, and waits for nothing: once the runtime has run, none of them is left and the
+    /// names they held are free. Dropped while children are still starting, the supervisor
+    /// gives up the start: it kills the child whose `init` is running (a child cannot be asked
+    /// to stop during its `init`, so OTP's `proc_lib` kills a process whose start timed out,
+    /// and so do we), stops the children already started as it stops them on any shutdown
+    /// (last started first, by default), each per its
+    /// [`Shutdown`](crate::supervisor::Shutdown), starts no other, and exits with
+    /// [`ExitReason::Shutdown`]. Dropped after the start succeeded but before the future saw
+    /// it, the supervisor is sent a `Shutdown` exit signal from the node, as
+    /// [`stop`](Self::stop) sends: a graceful stop rather than a kill, since its children are
+    /// all up and their `terminate` should run.
     pub async fn spawn_supervisor(
         &self,
         spec: SupervisorSpec,
@@ -79,7 +94,13 @@ impl Node {
         let inner = builder
             .spawn(Supervisor::reporting(spec, ready))
             .map_err(|error| SupervisorError::StartFailed { id: String::new(), error })?;
-        match started.await {
+        // A caller that stops waiting (drops this future) takes the supervisor down with it:
+        // during the start the supervisor sees `started` dropped and gives up by itself; after
+        // it, this guard's exit signal stops it.
+        let mut abandoned = StopOnDrop { node: self, pid: Some(inner.pid()) };
+        let outcome = started.await;
+        abandoned.pid = None;
+        match outcome {
             Ok(Ok(())) => Ok(SupervisorRef { inner }),
             Ok(Err(err)) => Err(err),
             Err(_) => Err(SupervisorError::Unavailable(crate::CallError::no_reply(
@@ -111,7 +132,12 @@ impl Node {
     /// Stops `pid` gracefully: sends it a `Shutdown` exit signal, waits up to `timeout` for it
     /// to end, then kills it. Returns its exit reason, or `None` if it was already gone.
     ///
-    /// Cancel safe: if dropped, the process may still be ending.
+    /// # Cancel safety
+    ///
+    /// The exit signal is sent when the future is first polled. Dropping the future after that
+    /// leaves the signal on its way but sends no kill: a process that ends on the signal still
+    /// ends (in its own time), one that traps exits and ignores it keeps running. Dropped
+    /// before its first poll, it does nothing.
     pub async fn stop(&self, pid: Pid, timeout: Duration) -> Option<ExitReason> {
         let process = self.state.get(pid)?;
         let core = process.core();
@@ -125,7 +151,12 @@ impl Node {
     }
 
     /// Waits until `pid` has exited and returns why; [`ExitReason::NoProc`] at once if it is
-    /// not alive. Cancel safe.
+    /// not alive.
+    ///
+    /// # Cancel safety
+    ///
+    /// Cancel safe: it only watches (it neither links nor monitors), so dropping the future
+    /// changes nothing.
     pub async fn wait_exit(&self, pid: Pid) -> ExitReason {
         match self.state.get(pid) {
             Some(process) => process.core().wait_exit_of(pid).await,
@@ -213,6 +244,21 @@ impl Node {
         make: impl FnMut() -> M + Send + 'static,
     ) -> Result<TimerRef, TimerError> {
         timer::send_interval(self, target.downgrade(), period, make)
+    }
+}
+
+/// Sends a `Shutdown` exit signal from the node to `pid` when dropped, unless `pid` was taken
+/// out: what a dropped `spawn_supervisor` leaves behind (a drop cannot wait for the exit).
+struct StopOnDrop<'a> {
+    node: &'a Node,
+    pid: Option<Pid>,
+}
+
+impl Drop for StopOnDrop<'_> {
+    fn drop(&mut self) {
+        if let Some(pid) = self.pid.take() {
+            self.node.exit(pid, ExitReason::Shutdown(None));
+        }
     }
 }
 

@@ -30,8 +30,12 @@ impl Node {
     /// A process that never reaches an `.await` (a busy loop in a handler) cannot be interrupted
     /// and would hold the shutdown up; handlers should yield in long computations.
     ///
-    /// Cancel safe: dropping the future leaves the node refusing new processes, with some
-    /// processes possibly still running; calling `shutdown` again finishes the job.
+    /// # Cancel safety
+    ///
+    /// Dropping the future stops the shutdown where it is, and waits for nothing: the node
+    /// keeps refusing new processes (from the first poll on), the processes already sent a
+    /// `Shutdown` exit signal or a kill go on ending, and the others keep running; nothing is
+    /// killed at the deadline. Calling `shutdown` again finishes the job.
     pub async fn shutdown(&self, timeout: Duration) -> ShutdownReport {
         let state = &self.state;
         state.shutting_down.store(true, Release);

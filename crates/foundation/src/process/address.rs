@@ -59,7 +59,10 @@ impl<M: Send + 'static> ProcessRef<M> {
     /// when its supervisor stops restarting it. To wait for one incarnation, use
     /// [`Node::wait_exit`](crate::Node::wait_exit) with its pid.
     ///
-    /// Cancel safe. This watches from outside the process tree: it neither links nor monitors.
+    /// # Cancel safety
+    ///
+    /// Cancel safe: this watches from outside the process tree (it neither links nor
+    /// monitors), so dropping the future changes nothing.
     pub async fn exited(&self) -> ExitReason {
         self.shared.core.wait_final().await
     }
@@ -74,7 +77,9 @@ impl<M: Send + 'static> ProcessRef<M> {
     /// # Cancel safety
     ///
     /// If the future is dropped before it completes, the message was not sent (and is dropped
-    /// with the future).
+    /// with the future). A send that completes on its first poll (there was room) cannot be
+    /// dropped half way. A sender waiting for room has no place in a queue to lose: whoever
+    /// finds room first sends first.
     pub async fn send(&self, msg: M) -> Result<(), SendError<M>> {
         let msg = match self.offer(msg) {
             Ok(()) => return Ok(()),
@@ -170,7 +175,9 @@ impl<M: Send + 'static> ProcessRef<M> {
     ///
     /// # Cancel safety
     ///
-    /// Dropping the future abandons the call; a reply that comes later is discarded.
+    /// Dropping the future abandons the call, not the request: a request already in the
+    /// mailbox is still handled, and its reply is discarded. One still waiting for room in a
+    /// full mailbox is dropped unsent.
     pub async fn call<R>(&self, make: impl FnOnce(ReplyTo<R>) -> M) -> Result<R, CallError> {
         self.call_timeout(make, DEFAULT_CALL_TIMEOUT).await
     }
@@ -180,6 +187,13 @@ impl<M: Send + 'static> ProcessRef<M> {
     /// the mailbox is full, otherwise the moment the request is in the mailbox (so the common
     /// case reads no clock before sending). A reply that arrives after the timeout is discarded:
     /// it never reaches the caller.
+    ///
+    /// # Cancel safety
+    ///
+    /// As [`call`](Self::call): dropping the future abandons the call. If the request was
+    /// already in the mailbox (it goes in on the first poll when there is room), the process
+    /// still handles it and its reply is discarded; if the call was still waiting for room,
+    /// the request is dropped unsent.
     pub async fn call_timeout<R>(
         &self,
         make: impl FnOnce(ReplyTo<R>) -> M,

@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use crate::engine::supervision::SupervisorMsg;
 use crate::supervisor::{ChildInfo, ChildSpec, SupervisorError};
-use crate::{ExitReason, Pid, ProcessRef};
+use crate::{CallError, ExitReason, Pid, ProcessRef, ReplyTo};
 
 /// How long a request to a supervisor may take: stopping a child can take as long as that
 /// child's shutdown timeout, so this is long (as OTP's `infinity`, bounded).
@@ -18,6 +18,16 @@ const SUPERVISOR_CALL_TIMEOUT: Duration = Duration::from_secs(24 * 60 * 60);
 /// like every process, and like an OTP supervisor, it runs until it is stopped
 /// ([`Node::stop`](crate::Node::stop) with its pid, its parent, or
 /// [`Node::shutdown`](crate::Node::shutdown)), and then stops its children first.
+///
+/// # Cancel safety
+///
+/// Every request is a message to the supervisor, put in its (unbounded) mailbox when the
+/// future is first polled; the supervisor handles requests one at a time, each to its end. So
+/// dropping the future of a request after its first poll does not cancel the request: as with
+/// OTP's `supervisor:start_child` whose caller goes away, the supervisor still carries it out,
+/// and only the answer is lost (a child may then be started, stopped or deleted without the
+/// caller knowing: ask [`which_children`](Self::which_children)). A future dropped before its
+/// first poll sends nothing.
 #[derive(Clone)]
 pub struct SupervisorRef {
     pub(crate) inner: ProcessRef<SupervisorMsg>,
@@ -30,30 +40,51 @@ impl SupervisorRef {
     }
 
     /// Starts a new child under the supervisor (OTP's `start_child`).
+    ///
+    /// # Cancel safety
+    ///
+    /// Once polled, the start goes on in the supervisor if the future is dropped: the child is
+    /// started (and supervised) or not, as if the answer had been awaited.
     pub async fn start_child(&self, spec: ChildSpec) -> Result<Pid, SupervisorError> {
         self.request(|r| SupervisorMsg::StartChild(spec, r)).await?
     }
 
     /// Stops a child per its shutdown policy; it stays listed (unless temporary) and can be
     /// restarted with [`restart_child`](Self::restart_child) (OTP's `terminate_child`).
+    ///
+    /// # Cancel safety
+    ///
+    /// Once polled, the stop goes on in the supervisor if the future is dropped.
     pub async fn terminate_child(&self, id: &str) -> Result<(), SupervisorError> {
         let id: Arc<str> = Arc::from(id);
         self.request(|r| SupervisorMsg::TerminateChild(id, r)).await?
     }
 
     /// Starts a stopped child again (OTP's `restart_child`).
+    ///
+    /// # Cancel safety
+    ///
+    /// Once polled, the restart goes on in the supervisor if the future is dropped.
     pub async fn restart_child(&self, id: &str) -> Result<Pid, SupervisorError> {
         let id: Arc<str> = Arc::from(id);
         self.request(|r| SupervisorMsg::RestartChild(id, r)).await?
     }
 
     /// Removes a stopped child's spec (OTP's `delete_child`).
+    ///
+    /// # Cancel safety
+    ///
+    /// Once polled, the deletion goes on in the supervisor if the future is dropped.
     pub async fn delete_child(&self, id: &str) -> Result<(), SupervisorError> {
         let id: Arc<str> = Arc::from(id);
         self.request(|r| SupervisorMsg::DeleteChild(id, r)).await?
     }
 
     /// The children in start order (OTP's `which_children`).
+    ///
+    /// # Cancel safety
+    ///
+    /// Cancel safe: it only reads, so dropping the future changes nothing.
     pub async fn which_children(&self) -> Result<Vec<ChildInfo>, SupervisorError> {
         self.request(SupervisorMsg::WhichChildren).await
     }
@@ -61,6 +92,11 @@ impl SupervisorRef {
     /// A typed address of the child `id`, or `None` if there is no such child or its message
     /// type is not `M`. The address stays valid across the child's restarts: messages sent to
     /// it while the child is being restarted wait in its mailbox for the next incarnation.
+    ///
+    /// # Cancel safety
+    ///
+    /// Cancel safe: it only reads, so dropping the future changes nothing (no address is
+    /// taken).
     pub async fn child<M: Send + 'static>(
         &self,
         id: &str,
@@ -79,18 +115,64 @@ impl SupervisorRef {
     }
 
     /// Waits until the supervisor has exited and returns why.
+    ///
+    /// # Cancel safety
+    ///
+    /// Cancel safe: it only watches, so dropping the future changes nothing.
     pub async fn exited(&self) -> ExitReason {
         self.inner.exited().await
     }
 
-    async fn request<R>(
+    /// Asks the supervisor to stop the child `id` and then to forget it (OTP's
+    /// `terminate_child`, then `delete_child`). Both requests are in the supervisor's mailbox
+    /// when this returns, so the supervisor carries out both whether or not the answer is
+    /// awaited. The answer is the first error (`NotFound` if there is no such child).
+    pub(crate) fn remove_child(
         &self,
-        make: impl FnOnce(crate::ReplyTo<R>) -> SupervisorMsg,
+        id: &str,
+    ) -> impl Future<Output = Result<(), SupervisorError>> + Send + use<> {
+        let id: Arc<str> = Arc::from(id);
+        let (reply, answer) = ReplyTo::pair();
+        let stopped = self.post(SupervisorMsg::TerminateChild(Arc::clone(&id), reply), answer);
+        let (reply, answer) = ReplyTo::pair();
+        let deleted = self.post(SupervisorMsg::DeleteChild(id, reply), answer);
+        async move {
+            let stopped = stopped.await.and_then(|answer| answer);
+            let deleted = deleted.await.and_then(|answer| answer);
+            stopped.and(deleted)
+        }
+    }
+
+    async fn request<R: Send + 'static>(
+        &self,
+        make: impl FnOnce(ReplyTo<R>) -> SupervisorMsg,
     ) -> Result<R, SupervisorError> {
-        self.inner
-            .call_timeout(make, SUPERVISOR_CALL_TIMEOUT)
-            .await
+        let (reply, answer) = ReplyTo::pair();
+        self.post(make(reply), answer).await
+    }
+
+    /// Puts `request` in the supervisor's mailbox now (it is unbounded, so there is always
+    /// room) and returns its `answer` to come: the request is made whatever becomes of the
+    /// returned future.
+    fn post<R: Send + 'static>(
+        &self,
+        request: SupervisorMsg,
+        answer: tokio::sync::oneshot::Receiver<R>,
+    ) -> impl Future<Output = Result<R, SupervisorError>> + Send + use<R> {
+        let sent = self.inner.try_send(request).is_ok();
+        let (pid, shared) = (self.pid(), Arc::clone(&self.inner.shared));
+        async move {
+            if !sent {
+                let error = CallError::no_process(pid, shared.core.exit_reason());
+                return Err(SupervisorError::Unavailable(error));
+            }
+            match tokio::time::timeout(SUPERVISOR_CALL_TIMEOUT, answer).await {
+                Ok(Ok(answer)) => Ok(answer),
+                Ok(Err(_)) => Err(CallError::no_reply(pid, shared.core.exit_reason())),
+                Err(_) => Err(CallError::timeout(pid, SUPERVISOR_CALL_TIMEOUT)),
+            }
             .map_err(SupervisorError::Unavailable)
+        }
     }
 }
 

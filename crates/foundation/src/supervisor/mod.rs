@@ -33,6 +33,11 @@
 //! when it is asked to exit by its parent or its node ([`Node::shutdown`](crate::Node::shutdown)
 //! stops the oldest processes first, so a tree shuts down from the top).
 //!
+//! A start nobody waits for any more (the future of
+//! [`Node::spawn_supervisor`](crate::Node::spawn_supervisor) dropped, by a timeout say) is
+//! given up at once: the child in its `init` is killed, the ones started are stopped, and the
+//! supervisor exits with `Shutdown`, leaving nothing behind.
+//!
 //! # Stable addresses
 //!
 //! A child keeps its address across restarts: the [`ProcessRef`](crate::ProcessRef) from

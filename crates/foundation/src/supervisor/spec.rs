@@ -122,6 +122,30 @@ pub struct ChildSpec {
     pub(crate) shutdown: Shutdown,
     pub(crate) kind: ChildKind,
     pub(crate) args: StartArgs,
+    /// Run if the child never starts (see [`Unstarted`]).
+    pub(crate) unstarted: Option<Arc<Unstarted>>,
+}
+
+/// What to undo if a child never starts: run when the last copy of its spec is dropped
+/// before the supervisor has started the child once (its start failed, or its `start_child`
+/// request was never taken, the supervisor having exited). Whoever prepared something for the
+/// child (an ecosystem lists the worker among its members) can so take it back even when
+/// nobody waits for the answer any more.
+pub(crate) struct Unstarted(parking_lot::Mutex<Option<Box<dyn FnOnce() + Send>>>);
+
+impl Unstarted {
+    /// The child has started: nothing to undo, ever.
+    fn disarm(&self) {
+        self.0.lock().take();
+    }
+}
+
+impl Drop for Unstarted {
+    fn drop(&mut self) {
+        if let Some(undo) = self.0.get_mut().take() {
+            undo();
+        }
+    }
 }
 
 impl ChildSpec {
@@ -180,6 +204,21 @@ impl ChildSpec {
             shutdown,
             kind,
             args: StartArgs { name: None, capacity },
+            unstarted: None,
+        }
+    }
+
+    /// Runs `undo` if the child never starts (see [`Unstarted`]).
+    pub(crate) fn if_never_started(mut self, undo: impl FnOnce() + Send + 'static) -> Self {
+        self.unstarted = Some(Arc::new(Unstarted(parking_lot::Mutex::new(Some(Box::new(undo))))));
+        self
+    }
+
+    /// The supervisor has started the child: what [`if_never_started`](Self::if_never_started)
+    /// would undo stays.
+    pub(crate) fn started(&self) {
+        if let Some(unstarted) = &self.unstarted {
+            unstarted.disarm();
         }
     }
 

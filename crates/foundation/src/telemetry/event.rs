@@ -1,7 +1,10 @@
 //! Telemetry events, named as the spec names them.
 
+use std::sync::Arc;
+
 use crate::ecosystem::{MemoryPressure, Role, Topology};
 use crate::message::Overflow;
+use crate::telemetry::ObserverId;
 use crate::{ExitReason, Pid};
 
 /// Something observable happened. Each variant carries the spec's event name
@@ -122,13 +125,24 @@ pub enum Event {
         /// Sends that waited over the address's life.
         total: u64,
     },
+    /// An observer panicked while handling an event, and was detached: it is never called
+    /// again. Told to the observers that remain (the one that panicked is gone).
+    #[non_exhaustive]
+    ObserverDetached {
+        /// The observer, as [`Telemetry::attach`](crate::telemetry::Telemetry::attach)
+        /// returned it.
+        observer: ObserverId,
+        /// The panic's message (or a placeholder for a panic that carried no string).
+        panic: Arc<str>,
+    },
 }
 
 impl Event {
     /// The spec's name of the event: `foundation.ecosystem.started`, `...stopped`,
     /// `...coordinator_restarted`, `...worker_restarted`, `...message_processed`,
-    /// `...gc_completed`, `...memory_pressure`, and for messages `foundation.messages.dropped`
-    /// and `foundation.messages.flow_stalled`.
+    /// `...gc_completed`, `...memory_pressure`, for messages `foundation.messages.dropped`
+    /// and `foundation.messages.flow_stalled`, and for telemetry itself
+    /// `foundation.telemetry.observer_detached`.
     pub fn name(&self) -> &'static str {
         match self {
             Event::EcosystemStarted { .. } => "foundation.ecosystem.started",
@@ -140,12 +154,15 @@ impl Event {
             Event::MemoryPressure { .. } => "foundation.ecosystem.memory_pressure",
             Event::MessagesDropped { .. } => "foundation.messages.dropped",
             Event::FlowStalled { .. } => "foundation.messages.flow_stalled",
+            Event::ObserverDetached { .. } => "foundation.telemetry.observer_detached",
         }
     }
 
-    /// The ecosystem the event is about; `None` for a process outside any ecosystem.
+    /// The ecosystem the event is about; `None` for a process outside any ecosystem, and for
+    /// an event about telemetry itself.
     pub fn ecosystem(&self) -> Option<&str> {
         match self {
+            Event::ObserverDetached { .. } => None,
             Event::MessagesDropped { ecosystem, .. } | Event::FlowStalled { ecosystem, .. } => {
                 ecosystem.as_deref()
             }

@@ -1,8 +1,11 @@
 //! Where events go: attached observers, `tracing`, and the `metrics` facade.
 
+use std::any::Any;
 use std::fmt;
+use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::sync::Arc;
-use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
+use std::sync::atomic::Ordering::{Acquire, Relaxed, Release};
+use std::sync::atomic::{AtomicBool, AtomicU64};
 
 use parking_lot::RwLock;
 
@@ -12,6 +15,16 @@ use crate::telemetry::Event;
 ///
 /// Called synchronously on the thread that emitted the event (a supervisor, a member): keep it
 /// short and never block; hand heavy work to a process or a channel.
+///
+/// # Panics
+///
+/// An observer that panics never takes the emitter down: the panic is caught (the panic hook
+/// still runs, so by default it is printed), the observer is detached at once and never
+/// called again, and the event still goes to the other observers. Then the detachment is
+/// reported: a `tracing` error (target `foundation::telemetry`) with the observer's id and the
+/// panic's message, one more on the counter `foundation_telemetry_observer_panics_total`, and an
+/// [`Event::ObserverDetached`] to the observers that remain. An observer that may panic and
+/// must keep observing should catch its own panics.
 pub trait Observer: Send + Sync + 'static {
     /// An event happened. Does nothing by default, so new hooks break nobody.
     fn on_event(&self, event: &Event) {
@@ -29,7 +42,15 @@ impl<F: Fn(&Event) + Send + Sync + 'static> Observer for F {
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub struct ObserverId(u64);
 
-type Observers = Arc<Vec<(ObserverId, Arc<dyn Observer>)>>;
+/// An attached observer. `detached` is set when it is detached, so that an emitter still
+/// holding the list from before never calls it again.
+struct Attached {
+    id: ObserverId,
+    observer: Box<dyn Observer>,
+    detached: AtomicBool,
+}
+
+type Observers = Arc<Vec<Arc<Attached>>>;
 
 /// A node's telemetry: the observers attached at run time. Every event also goes to `tracing`
 /// (target `foundation::telemetry`, with the ecosystem's name and the pid) and to the
@@ -44,20 +65,29 @@ impl Telemetry {
     /// Attaches an observer; it sees every event emitted from now on.
     pub fn attach(&self, observer: impl Observer) -> ObserverId {
         let id = ObserverId(self.next.fetch_add(1, Relaxed));
+        let attached = Arc::new(Attached {
+            id,
+            observer: Box::new(observer),
+            detached: AtomicBool::new(false),
+        });
         let mut observers = self.observers.write();
         let mut list: Vec<_> = observers.iter().cloned().collect();
-        list.push((id, Arc::new(observer)));
+        list.push(attached);
         *observers = Arc::new(list);
         id
     }
 
-    /// Detaches an observer; `false` if it was not attached.
+    /// Detaches an observer; `false` if it was not attached. Once this returns, the observer
+    /// is not called again (a call already under way on another thread may still finish).
     pub fn detach(&self, id: ObserverId) -> bool {
         let mut observers = self.observers.write();
-        let before = observers.len();
-        let list: Vec<_> = observers.iter().filter(|(i, _)| *i != id).cloned().collect();
+        let Some(attached) = observers.iter().find(|a| a.id == id) else {
+            return false;
+        };
+        attached.detached.store(true, Release);
+        let list: Vec<_> = observers.iter().filter(|a| a.id != id).cloned().collect();
         *observers = Arc::new(list);
-        observers.len() != before
+        true
     }
 
     /// How many observers are attached.
@@ -65,15 +95,47 @@ impl Telemetry {
         self.observers.read().len()
     }
 
-    /// Sends an event to the observers, `tracing` and `metrics`.
+    /// Sends an event to the observers, `tracing` and `metrics`. An observer that panics is
+    /// detached and reported (see [`Observer`]); the panic goes no further.
     pub(crate) fn emit(&self, event: &Event) {
         record_metrics(event);
         trace(event);
         // Observers run without the lock held, so one may attach or detach another.
         let observers = Arc::clone(&self.observers.read());
-        for (_, observer) in observers.iter() {
-            observer.on_event(event);
+        let mut panicked = Vec::new();
+        for attached in observers.iter() {
+            if attached.detached.load(Acquire) {
+                continue;
+            }
+            let Err(payload) = catch_unwind(AssertUnwindSafe(|| attached.observer.on_event(event)))
+            else {
+                continue;
+            };
+            // Marked first, so that other emitters skip it from now on; reported once, by
+            // whoever takes it off the list.
+            attached.detached.store(true, Release);
+            let panic = panic_message(&*payload);
+            // A payload whose own `Drop` panics must not unwind into the emitter either.
+            let _ = catch_unwind(AssertUnwindSafe(move || drop(payload)));
+            if self.detach(attached.id) {
+                panicked.push(Event::ObserverDetached { observer: attached.id, panic });
+            }
         }
+        // After the event has reached every other observer.
+        for report in panicked {
+            self.emit(&report);
+        }
+    }
+}
+
+/// The message of a caught panic.
+fn panic_message(payload: &(dyn Any + Send)) -> Arc<str> {
+    if let Some(message) = payload.downcast_ref::<&'static str>() {
+        Arc::from(*message)
+    } else if let Some(message) = payload.downcast_ref::<String>() {
+        Arc::from(message.as_str())
+    } else {
+        Arc::from("panic with a non-string payload")
     }
 }
 
@@ -124,6 +186,9 @@ fn record_metrics(event: &Event) {
             metrics::counter!("foundation_messages_stalled_total", "ecosystem" => ecosystem)
                 .increment(*count);
         }
+        Event::ObserverDetached { .. } => {
+            metrics::counter!("foundation_telemetry_observer_panics_total").increment(1);
+        }
     }
 }
 
@@ -156,6 +221,9 @@ fn trace(event: &Event) {
         }
         Event::FlowStalled { ecosystem, pid, count, total } => {
             tracing::debug!(target: "foundation::telemetry", event = name, ecosystem = ?ecosystem, pid = %pid, count, total);
+        }
+        Event::ObserverDetached { observer, panic } => {
+            tracing::error!(target: "foundation::telemetry", event = name, observer = ?observer, panic = %panic, "a telemetry observer panicked and was detached");
         }
     }
 }

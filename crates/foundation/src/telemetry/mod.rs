@@ -15,6 +15,7 @@
 //! | `foundation.ecosystem.memory_pressure` | the ecosystem's memory pressure changed level |
 //! | `foundation.messages.dropped` | an overflow policy dropped messages (at most once a second per process) |
 //! | `foundation.messages.flow_stalled` | senders waited for room or credits (at most once a second per process) |
+//! | `foundation.telemetry.observer_detached` | an observer panicked and was detached (see [`Observer`]) |
 //!
 //! # Metrics
 //!
@@ -26,7 +27,14 @@
 //! `ecosystem` and `policy`) and `foundation_messages_stalled_total`, and the ecosystem
 //! traffic counters `foundation_ecosystem_messages_received_total`, `..._messages_sent_total`
 //! and `..._bytes_received_total`, updated by the ecosystem's watcher (see
-//! [`message`](crate::message)). Install any `metrics` recorder (a Prometheus exporter, say) to collect them.
+//! [`message`](crate::message)); for telemetry itself, the counter
+//! `foundation_telemetry_observer_panics_total`. Install any `metrics` recorder (a Prometheus exporter, say) to collect them.
+//!
+//! # A panicking observer
+//!
+//! Observers run on the emitting process's thread, but a panic in one never becomes that
+//! process's panic: the observer is detached, the others still get the event, and the
+//! detachment is reported (see [`Observer`]).
 //!
 //! # Cost
 //!
