@@ -55,9 +55,13 @@ struct DemoArgs {
     /// Number of workers (default 1,000, or the config file's).
     #[arg(long)]
     workers: Option<usize>,
-    /// How long to run, in seconds.
+    /// How long to submit work, in seconds.
     #[arg(long, default_value_t = 30.0)]
     duration: f64,
+    /// Submit this many jobs instead of running for a duration (faults follow the count of
+    /// jobs either way).
+    #[arg(long, conflicts_with = "duration")]
+    jobs: Option<u64>,
     /// Topology: tree, mesh or ring.
     #[arg(long)]
     topology: Option<String>,
@@ -110,8 +114,13 @@ fn demo_options(args: &DemoArgs) -> Result<demo::Options, String> {
     if !(args.duration.is_finite() && args.duration > 0.0) {
         return Err("invalid `--duration`: allowed values are seconds above zero".into());
     }
+    let stop = match args.jobs {
+        Some(0) => return Err("invalid `--jobs`: allowed values are 1 or more".into()),
+        Some(jobs) => demo::Stop::Jobs(jobs),
+        None => demo::Stop::After(Duration::from_secs_f64(args.duration)),
+    };
     config.validate().map_err(|e| e.to_string())?;
-    Ok(demo::Options { config, duration: Duration::from_secs_f64(args.duration), quiet: args.json })
+    Ok(demo::Options { config, stop, quiet: args.json })
 }
 
 fn bench(args: &BenchArgs) -> ExitCode {

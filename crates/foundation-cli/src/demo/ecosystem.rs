@@ -1,18 +1,103 @@
 //! The demo's ecosystem: a coordinator handing out jobs through a `Dispatcher`, workers that
-//! compute them, and a ledger of results that survives coordinator restarts.
+//! compute them, and an idempotent ledger of results that survives coordinator restarts.
+//!
+//! The dispatcher runs every job at least once and acknowledges it at most once. A job can run
+//! twice when a worker's result was recorded but the job was not acknowledged: the worker could
+//! not get the record confirmed (the coordinator died between recording and replying), or the
+//! worker itself ended before acknowledging. The ledger keeps the first result of each job
+//! (exactly-once effects) and notes every job that ran again, with why.
 
-use std::collections::HashMap;
-use std::sync::Arc;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::collections::{BTreeMap, HashMap};
+use std::sync::{Arc, Mutex, PoisonError};
 
 use foundation::ecosystem::{Dispatcher, EcosystemConfig, EcosystemSpec, Job};
 use foundation::{BoxError, Context, Process, ProcessRef, ReplyTo};
-/// Results by job id, kept outside any incarnation of the coordinator, so a restarted
-/// coordinator forgets nothing it confirmed.
+
+/// How many jobs that ran twice the summary lists one by one (all are counted).
+const LISTED: usize = 20;
+
+/// Results by job id, kept outside any incarnation of the coordinator and on the shared heap
+/// (as an ETS table is off every process's heap), so a restarted coordinator forgets nothing
+/// it confirmed and no process is charged for it.
 #[derive(Default)]
 pub(crate) struct Ledger {
-    pub(crate) done: std::sync::Mutex<HashMap<u64, u64>>,
-    pub(crate) duplicates: AtomicU64,
+    done: Mutex<HashMap<u64, u64>>,
+    /// Jobs whose worker could not get its result confirmed, with why.
+    unconfirmed: Mutex<HashMap<u64, String>>,
+    repeats: Mutex<Repeats>,
+}
+
+/// Jobs that ran more than once.
+#[derive(Default)]
+struct Repeats {
+    count: u64,
+    by_reason: BTreeMap<String, u64>,
+    listed: Vec<(u64, String)>,
+}
+
+/// What the ledger says at the end.
+#[derive(Clone, Debug, Default)]
+pub(crate) struct Tally {
+    pub(crate) completed: u64,
+    pub(crate) duplicated: u64,
+    pub(crate) duplicate_reasons: BTreeMap<String, u64>,
+    pub(crate) duplicates: Vec<(u64, String)>,
+}
+
+impl Ledger {
+    /// Records job `n`'s result; a second result for the same job changes nothing but is noted.
+    fn record(&self, n: u64, value: u64) {
+        let fresh = foundation::memory::on_shared_heap(|| {
+            let mut done = self.done.lock().unwrap_or_else(PoisonError::into_inner);
+            done.insert(n, value).is_none()
+        });
+        if fresh {
+            // A first result that comes after an unconfirmed attempt whose record never
+            // happened (the coordinator died before it): nothing ran twice.
+            foundation::memory::on_shared_heap(|| {
+                self.unconfirmed.lock().unwrap_or_else(PoisonError::into_inner).remove(&n);
+            });
+            return;
+        }
+        let why = self
+            .unconfirmed
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .remove(&n)
+            .unwrap_or_else(|| {
+                "its worker ended after its result was recorded, before acknowledging it".into()
+            });
+        foundation::memory::on_shared_heap(|| {
+            let mut repeats = self.repeats.lock().unwrap_or_else(PoisonError::into_inner);
+            repeats.count += 1;
+            *repeats.by_reason.entry(why.clone()).or_default() += 1;
+            if repeats.listed.len() < LISTED {
+                repeats.listed.push((n, why));
+            }
+        });
+    }
+
+    /// A worker could not get job `n`'s result confirmed; it goes round again.
+    fn unconfirmed(&self, n: u64, why: String) {
+        foundation::memory::on_shared_heap(|| {
+            self.unconfirmed.lock().unwrap_or_else(PoisonError::into_inner).insert(n, why);
+        });
+    }
+
+    /// Jobs completed so far.
+    pub(crate) fn completed(&self) -> u64 {
+        self.done.lock().unwrap_or_else(PoisonError::into_inner).len() as u64
+    }
+
+    pub(crate) fn tally(&self) -> Tally {
+        let repeats = self.repeats.lock().unwrap_or_else(PoisonError::into_inner);
+        Tally {
+            completed: self.completed(),
+            duplicated: repeats.count,
+            duplicate_reasons: repeats.by_reason.clone(),
+            duplicates: repeats.listed.clone(),
+        }
+    }
 }
 
 /// The known answer of job `n`: a little CPU work with a checkable result.
@@ -46,10 +131,7 @@ impl Process for Coordinator {
                 if value != answer(n) {
                     return Err(format!("job {n}: wrong answer {value}").into());
                 }
-                let fresh = self.ledger.done.lock().map(|mut d| d.insert(n, value).is_none());
-                if matches!(fresh, Ok(false)) {
-                    self.ledger.duplicates.fetch_add(1, Ordering::Relaxed);
-                }
+                self.ledger.record(n, value);
                 let _ = confirm.reply(());
             }
         }
@@ -66,6 +148,7 @@ pub(crate) enum WorkerMsg {
 
 pub(crate) struct Worker {
     coordinator: ProcessRef<CoordMsg>,
+    ledger: Arc<Ledger>,
     hoard: Vec<Vec<u8>>,
     incarnation: u64,
 }
@@ -84,8 +167,11 @@ impl Process for Worker {
                 let value = answer(n);
                 // Acknowledge only once the coordinator has the result: if either side dies
                 // first, the job goes round again.
-                if self.coordinator.call(|r| CoordMsg::Result(n, value, r)).await.is_ok() {
-                    job.ack();
+                match self.coordinator.call(|r| CoordMsg::Result(n, value, r)).await {
+                    Ok(()) => {
+                        job.ack();
+                    }
+                    Err(error) => self.ledger.unconfirmed(n, format!("unconfirmed: {error}")),
                 }
             }
             // One handler that never ends: a megabyte, then a yield (where the memory limit is
@@ -106,6 +192,7 @@ pub(crate) fn spec(
     config: EcosystemConfig,
     ledger: Arc<Ledger>,
 ) -> EcosystemSpec<Coordinator, Worker> {
+    let coordinator_ledger = Arc::clone(&ledger);
     EcosystemSpec::new(config)
         .coordinator(move |start| {
             let dispatcher = start.recovered().unwrap_or_else(|| {
@@ -113,10 +200,11 @@ pub(crate) fn spec(
                 start.snapshots().save(made.clone());
                 made
             });
-            Coordinator { dispatcher, ledger: Arc::clone(&ledger) }
+            Coordinator { dispatcher, ledger: Arc::clone(&coordinator_ledger) }
         })
-        .worker(|start| Worker {
+        .worker(move |start| Worker {
             coordinator: start.members().coordinator(),
+            ledger: Arc::clone(&ledger),
             hoard: Vec::new(),
             incarnation: start.incarnation(),
         })

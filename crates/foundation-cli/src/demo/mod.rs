@@ -1,17 +1,20 @@
 //! `foundation demo`: a live ecosystem doing checked work while faults are injected.
 //!
-//! A driver submits jobs to the coordinator at a steady pace; the coordinator hands them out
-//! through a `Dispatcher`; workers compute them and report to the coordinator, acknowledging
-//! each job only once the coordinator has confirmed its result. Meanwhile a chaos task kills
-//! the coordinator, kills random workers, and sets one worker allocating without end until
-//! its memory limit ends it. At the end, every submitted job must have completed.
+//! A driver submits jobs to the coordinator in batches; the coordinator hands them out through
+//! a `Dispatcher`; workers compute them and report to the coordinator, acknowledging each job
+//! only once the coordinator has confirmed its result. After each batch the chaos kills a
+//! worker, and on its schedule the coordinator, and sets one worker allocating without end
+//! until its memory limit ends it (see `plan.rs`: faults follow the count of jobs, not the
+//! clock). At the end, every submitted job must have completed, every coordinator restart must
+//! be explained (by a kill or its reason), and the heap must be back where it started.
 
 mod ecosystem;
+mod plan;
 mod summary;
 
+use std::collections::BTreeMap;
 use std::io::IsTerminal;
-use std::sync::Arc;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, PoisonError};
 use std::time::{Duration, Instant};
 
 use foundation::Node;
@@ -21,13 +24,22 @@ use foundation::telemetry::Event;
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 
 use ecosystem::{CoordMsg, Ledger, WorkerMsg};
-pub(crate) use summary::Summary;
+pub(crate) use summary::{Duplicate, Summary};
+
+/// When the demo stops submitting.
+#[derive(Clone, Copy, Debug)]
+pub(crate) enum Stop {
+    /// After this long.
+    After(Duration),
+    /// Once this many jobs are submitted (whatever the time it takes).
+    Jobs(u64),
+}
 
 /// What the demo runs.
 #[derive(Clone, Debug)]
 pub(crate) struct Options {
     pub(crate) config: EcosystemConfig,
-    pub(crate) duration: Duration,
+    pub(crate) stop: Stop,
     pub(crate) quiet: bool,
 }
 
@@ -41,115 +53,133 @@ impl Options {
     }
 }
 
-/// A small xorshift: the demo's chaos needs no more randomness than this.
-struct Chaos(u64);
+/// How long submitted work may take to finish once submission stops.
+const DRAIN: Duration = Duration::from_secs(120);
 
-impl Chaos {
-    fn next(&mut self, below: u64) -> u64 {
-        self.0 ^= self.0 << 13;
-        self.0 ^= self.0 >> 7;
-        self.0 ^= self.0 << 17;
-        self.0 % below.max(1)
-    }
+/// What the telemetry observer counts.
+#[derive(Default)]
+struct Restarts {
+    coordinator: BTreeMap<String, u64>,
+    worker: BTreeMap<String, u64>,
+    memory_limit_exits: u64,
 }
 
-#[derive(Default)]
-struct Counts {
-    coordinator_restarts: AtomicU64,
-    worker_restarts: AtomicU64,
-    memory_limit_exits: AtomicU64,
+fn kind(reason: Option<&foundation::ExitReason>) -> String {
+    reason.map_or("unknown", foundation::ExitReason::kind).to_owned()
 }
 
 pub(crate) async fn run(options: Options) -> Result<Summary, String> {
+    let baseline = foundation::memory::total_bytes().unwrap_or(0);
+    let mut summary = drive(&options).await?;
+    // Everything the demo made is dropped by now; tasks that were ending (watchers, the
+    // dispatcher's pump) get a moment to finish before the heap is read again.
+    for _ in 0..100 {
+        tokio::task::yield_now().await;
+    }
+    tokio::time::sleep(Duration::from_millis(50)).await;
+    summary.baseline_memory_bytes = baseline;
+    summary.final_memory_bytes = foundation::memory::total_bytes().unwrap_or(0);
+    summary.settle();
+    Ok(summary)
+}
+
+/// Runs the ecosystem, its load and its faults; shuts everything down before returning.
+async fn drive(options: &Options) -> Result<Summary, String> {
     let node = Node::new().map_err(|e| e.to_string())?;
-    let counts = Arc::new(Counts::default());
+    let restarts = Arc::new(Mutex::new(Restarts::default()));
     {
-        let counts = Arc::clone(&counts);
-        node.telemetry().attach(move |event: &Event| match event {
-            Event::CoordinatorRestarted { .. } => {
-                counts.coordinator_restarts.fetch_add(1, Ordering::Relaxed);
-            }
-            Event::WorkerRestarted { reason, .. } => {
-                counts.worker_restarts.fetch_add(1, Ordering::Relaxed);
-                if reason.as_ref().is_some_and(|r| r.is_memory_limit()) {
-                    counts.memory_limit_exits.fetch_add(1, Ordering::Relaxed);
+        let restarts = Arc::clone(&restarts);
+        node.telemetry().attach(move |event: &Event| {
+            let mut r = restarts.lock().unwrap_or_else(PoisonError::into_inner);
+            match event {
+                Event::CoordinatorRestarted { reason, .. } => {
+                    *r.coordinator.entry(kind(reason.as_ref())).or_default() += 1;
                 }
+                Event::WorkerRestarted { reason, .. } => {
+                    *r.worker.entry(kind(reason.as_ref())).or_default() += 1;
+                    if reason.as_ref().is_some_and(|r| r.is_memory_limit()) {
+                        r.memory_limit_exits += 1;
+                    }
+                }
+                _ => {}
             }
-            _ => {}
         });
     }
+    let workers = options.config.workers;
     let ledger = Arc::new(Ledger::default());
     let spec = ecosystem::spec(options.config.clone(), Arc::clone(&ledger));
     let eco = node.spawn_ecosystem(spec).await.map_err(|e| e.to_string())?;
     let coordinator = eco.coordinator();
     let started = Instant::now();
-    let mut summary = Summary::default();
-    let mut chaos = Chaos(0x9E37_79B9_7F4A_7C15);
+    let mut summary = Summary { workers, ..Summary::default() };
+    let mut plan = plan::Plan::new();
     let mut tick = tokio::time::interval(Duration::from_millis(100));
     let mut next_job = 0u64;
+    let mut batch = 0u64;
     let mut last_report = Instant::now();
-    let mut hog_sent = false;
-    let mut ticks = 0u64;
     // On a terminal, a progress bar over the run with the live figures beside it; otherwise
     // (a pipe, a log) one plain line a second.
-    let bar = (!options.quiet && std::io::stdout().is_terminal()).then(|| {
-        let bar = ProgressBar::with_draw_target(
-            Some(options.duration.as_millis() as u64),
-            ProgressDrawTarget::stdout(),
-        );
-        if let Ok(style) = ProgressStyle::with_template("{spinner} [{bar:24}] {elapsed:>3} {msg}") {
-            bar.set_style(style.progress_chars("=> "));
-        }
-        bar
-    });
+    let bar = (!options.quiet && std::io::stdout().is_terminal()).then(|| progress_bar(options));
 
-    while started.elapsed() < options.duration {
+    loop {
+        let more = match options.stop {
+            Stop::After(duration) => started.elapsed() < duration,
+            Stop::Jobs(jobs) => next_job < jobs,
+        };
+        if !more {
+            break;
+        }
         tick.tick().await;
-        ticks += 1;
-        // Submit a batch.
-        for _ in 0..2_000 {
-            if coordinator.send(CoordMsg::Submit(next_job)).await.is_ok() {
-                next_job += 1;
-            }
+        batch += 1;
+        let size = match options.stop {
+            Stop::Jobs(jobs) => plan::BATCH.min(jobs - next_job),
+            Stop::After(_) => plan::BATCH,
+        };
+        for _ in 0..size {
+            coordinator.send(CoordMsg::Submit(next_job)).await.map_err(|e| e.to_string())?;
+            next_job += 1;
         }
-        // Faults: a worker killed every tick, the coordinator every 2 s, one hog at 1 s.
-        let workers = eco.workers();
-        if workers.len() > 2 {
-            // Worker 1 is the hog's; the others are fair game.
-            let mut index = chaos.next(workers.len() as u64) as usize;
-            if index == 1 {
-                index = 0;
-            }
-            node.kill(workers[index].pid());
+        let faults = plan.after(batch, workers);
+        if let Some(index) = faults.kill_worker
+            && let Some(worker) = eco.members().worker(index)
+            && node.kill(worker.pid())
+        {
+            summary.worker_kills += 1;
         }
-        let elapsed = started.elapsed();
-        // The coordinator at 1 s, then every 2 s; the hog at 0.5 s.
-        if ticks % 20 == 10 {
-            node.kill(coordinator.pid());
+        if faults.kill_coordinator && node.kill(coordinator.pid()) {
+            summary.coordinator_kills += 1;
         }
-        if !hog_sent && ticks >= 5 && workers.len() > 1 {
-            let _ = workers[1].send(WorkerMsg::Hog(0)).await;
-            hog_sent = true;
+        if faults.hog
+            && let Some(hog) = eco.members().worker(plan::HOG_WORKER)
+        {
+            let incarnation = eco.info().workers[plan::HOG_WORKER].restarts;
+            let _ = hog.send(WorkerMsg::Hog(incarnation)).await;
         }
-        let memory =
-            eco.info().total_memory.unwrap_or(0) + foundation::memory::runtime_bytes().unwrap_or(0);
+        let memory = foundation::memory::total_bytes().unwrap_or(0);
         summary.peak_memory_bytes = summary.peak_memory_bytes.max(memory);
         let every = if bar.is_some() { Duration::from_millis(250) } else { Duration::from_secs(1) };
         if !options.quiet && last_report.elapsed() >= every {
             last_report = Instant::now();
+            let elapsed = started.elapsed();
+            let done = ledger.completed();
+            let (c, w) = {
+                let r = restarts.lock().unwrap_or_else(PoisonError::into_inner);
+                (r.coordinator.values().sum::<u64>(), r.worker.values().sum::<u64>())
+            };
             let health = eco.health();
-            let done = ledger.done.lock().map(|d| d.len()).unwrap_or(0);
             let line = format!(
-                "submitted {next_job:>7}  done {done:>7}  rate {:>8.0}/s  restarts c{} w{}  memory {:>6} KiB  health {:?}",
+                "submitted {next_job:>7}  done {done:>7}  rate {:>8.0}/s  restarts c{c} w{w}  memory {:>6} KiB  backlog {}  health {:?}",
                 done as f64 / elapsed.as_secs_f64(),
-                counts.coordinator_restarts.load(Ordering::Relaxed),
-                counts.worker_restarts.load(Ordering::Relaxed),
                 memory / 1024,
+                health.work_backlog + health.message_backlog,
                 health.status,
             );
             match &bar {
                 Some(bar) => {
-                    bar.set_position(elapsed.as_millis() as u64);
+                    bar.set_position(match options.stop {
+                        Stop::After(_) => elapsed.as_millis() as u64,
+                        Stop::Jobs(_) => next_job,
+                    });
                     bar.set_message(line);
                 }
                 None => println!("{:>5.1}s  {line}", elapsed.as_secs_f64()),
@@ -161,23 +191,41 @@ pub(crate) async fn run(options: Options) -> Result<Summary, String> {
         bar.finish_and_clear();
     }
     // Drain: every submitted job must complete.
-    let deadline = Instant::now() + Duration::from_secs(60);
-    while Instant::now() < deadline {
-        let done = ledger.done.lock().map(|d| d.len() as u64).unwrap_or(0);
-        if done >= next_job {
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(20)).await;
+    let deadline = Instant::now() + DRAIN;
+    while Instant::now() < deadline && ledger.completed() < next_job {
+        tokio::time::sleep(Duration::from_millis(10)).await;
+        let memory = foundation::memory::total_bytes().unwrap_or(0);
+        summary.peak_memory_bytes = summary.peak_memory_bytes.max(memory);
     }
+    summary.seconds = started.elapsed().as_secs_f64();
+    let tally = ledger.tally();
     summary.jobs_submitted = next_job;
-    summary.jobs_completed = ledger.done.lock().map(|d| d.len() as u64).unwrap_or(0);
-    summary.jobs_duplicated = ledger.duplicates.load(Ordering::Relaxed);
-    summary.coordinator_restarts = counts.coordinator_restarts.load(Ordering::Relaxed);
-    summary.worker_restarts = counts.worker_restarts.load(Ordering::Relaxed);
-    summary.memory_limit_exits = counts.memory_limit_exits.load(Ordering::Relaxed);
+    summary.jobs_completed = tally.completed;
+    summary.jobs_duplicated = tally.duplicated;
+    summary.duplicate_reasons = tally.duplicate_reasons;
+    summary.duplicates =
+        tally.duplicates.into_iter().map(|(job, why)| Duplicate { job, why }).collect();
     eco.shutdown().await;
     node.shutdown(Duration::from_secs(5)).await;
-    summary.final_memory_bytes = foundation::memory::runtime_bytes().unwrap_or(0);
-    summary.settle();
+    {
+        let r = restarts.lock().unwrap_or_else(PoisonError::into_inner);
+        summary.coordinator_restarts = r.coordinator.values().sum();
+        summary.worker_restarts = r.worker.values().sum();
+        summary.coordinator_restart_reasons = r.coordinator.clone();
+        summary.worker_restart_reasons = r.worker.clone();
+        summary.memory_limit_exits = r.memory_limit_exits;
+    }
     Ok(summary)
+}
+
+fn progress_bar(options: &Options) -> ProgressBar {
+    let length = match options.stop {
+        Stop::After(duration) => duration.as_millis() as u64,
+        Stop::Jobs(jobs) => jobs,
+    };
+    let bar = ProgressBar::with_draw_target(Some(length), ProgressDrawTarget::stdout());
+    if let Ok(style) = ProgressStyle::with_template("{spinner} [{bar:24}] {elapsed:>3} {msg}") {
+        bar.set_style(style.progress_chars("=> "));
+    }
+    bar
 }

@@ -117,6 +117,11 @@ pub struct EcosystemConfig {
     /// overshoot is what the members allocate in one interval.
     #[serde(with = "humantime_serde")]
     pub memory_check_interval: Duration,
+    /// How long a job may wait in one of the ecosystem's [`Dispatcher`](super::Dispatcher)s
+    /// to be handed out before [`health`](super::Ecosystem::health) turns `degraded` (default
+    /// 1 s): the sign that the workers do not keep up with the work coming in.
+    #[serde(with = "humantime_serde")]
+    pub backlog_wait_limit: Duration,
 }
 
 impl Default for EcosystemConfig {
@@ -138,6 +143,7 @@ impl Default for EcosystemConfig {
             process_memory_limit: None,
             memory_budget: None,
             memory_check_interval: Duration::from_millis(10),
+            backlog_wait_limit: Duration::from_secs(1),
         }
     }
 }
@@ -218,6 +224,12 @@ impl EcosystemConfig {
         self
     }
 
+    /// Sets [`backlog_wait_limit`](Self::backlog_wait_limit).
+    pub fn backlog_wait_limit(mut self, limit: Duration) -> Self {
+        self.backlog_wait_limit = limit;
+        self
+    }
+
     /// Sets the ecosystem's memory budget.
     pub fn memory_budget(mut self, bytes: u64) -> Self {
         self.memory_budget = Some(bytes);
@@ -263,6 +275,9 @@ impl EcosystemConfig {
         }
         if self.memory_check_interval.is_zero() {
             return bad("memory_check_interval", "a duration above zero");
+        }
+        if self.backlog_wait_limit.is_zero() {
+            return bad("backlog_wait_limit", "a duration above zero");
         }
         Ok(())
     }

@@ -157,6 +157,7 @@ impl<CM: Send + 'static, WM: Send + 'static> Ecosystem<CM, WM> {
         inner.rates.rates(&mut traffic);
         let total_memory =
             std::iter::once(&coordinator).chain(&workers).map(|m| m.memory).sum::<Option<u64>>();
+        let (work_backlog, oldest_work_wait) = inner.members.work_backlog();
         EcosystemInfo {
             name: inner.config.name.clone(),
             topology: inner.config.topology,
@@ -167,6 +168,8 @@ impl<CM: Send + 'static, WM: Send + 'static> Ecosystem<CM, WM> {
             total_processes: alive + usize::from(supervisor.is_some()),
             total_memory,
             message_backlog,
+            work_backlog,
+            oldest_work_wait,
             traffic,
         }
     }
@@ -192,6 +195,8 @@ impl<CM: Send + 'static, WM: Send + 'static> Ecosystem<CM, WM> {
             .filter(|m| m.mailbox_full)
             .count();
         let memory_pressure = self.memory_pressure(&info);
+        let backlogged =
+            info.oldest_work_wait.is_some_and(|w| w > self.inner.config.backlog_wait_limit);
         let status = if info.supervisor.is_none()
             || coordinator == CoordinatorHealth::Dead
             || workers.alive + workers.restarting == 0
@@ -201,6 +206,7 @@ impl<CM: Send + 'static, WM: Send + 'static> Ecosystem<CM, WM> {
             || workers.alive < workers.total
             || members_at_capacity > 0
             || memory_pressure == Some(MemoryPressure::High)
+            || backlogged
         {
             HealthStatus::Degraded
         } else {
@@ -212,6 +218,8 @@ impl<CM: Send + 'static, WM: Send + 'static> Ecosystem<CM, WM> {
             workers,
             memory_pressure,
             message_backlog: info.message_backlog,
+            work_backlog: info.work_backlog,
+            oldest_work_wait: info.oldest_work_wait,
             members_at_capacity,
             self_healing: self.inner.config.fault_tolerance == FaultTolerance::SelfHealing,
         }

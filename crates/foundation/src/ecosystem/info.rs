@@ -79,6 +79,10 @@ pub struct EcosystemInfo {
     pub total_memory: Option<u64>,
     /// Messages waiting in all members' mailboxes.
     pub message_backlog: usize,
+    /// Jobs waiting in the ecosystem's [`Dispatcher`](super::Dispatcher)s to be handed out.
+    pub work_backlog: usize,
+    /// How long the oldest of those jobs has waited; `None` when none waits.
+    pub oldest_work_wait: Option<std::time::Duration>,
     /// The members' message traffic added up, with rates over the last ten seconds.
     pub traffic: super::EcosystemTraffic,
 }
@@ -87,10 +91,13 @@ pub struct EcosystemInfo {
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 #[non_exhaustive]
 pub enum HealthStatus {
-    /// Everything runs and no mailbox is full.
+    /// Everything runs, no mailbox is full, and no work waits too long to be handed out.
     Healthy,
     /// Still working, but something is wrong: the coordinator or a worker is restarting or
-    /// dead, a mailbox is full, or memory pressure is high.
+    /// dead, a mailbox is full, memory pressure is high, or a job has waited in one of the
+    /// ecosystem's dispatchers longer than the
+    /// [`backlog_wait_limit`](super::EcosystemConfig::backlog_wait_limit) (the workers do not
+    /// keep up with the work coming in).
     Degraded,
     /// Not working: the supervisor is gone, the coordinator is dead for good, or no worker is
     /// alive or restarting.
@@ -149,6 +156,13 @@ pub struct Health {
     pub memory_pressure: Option<MemoryPressure>,
     /// Messages waiting in all members' mailboxes.
     pub message_backlog: usize,
+    /// Jobs waiting in the ecosystem's [`Dispatcher`](super::Dispatcher)s to be handed out:
+    /// work accepted and not yet in any mailbox.
+    pub work_backlog: usize,
+    /// How long the oldest of those jobs has waited; `None` when none waits. Above the
+    /// [`backlog_wait_limit`](super::EcosystemConfig::backlog_wait_limit), health is
+    /// `degraded`.
+    pub oldest_work_wait: Option<std::time::Duration>,
     /// Members whose mailbox is full, pushing back on their senders.
     pub members_at_capacity: usize,
     /// Whether dead members are restarted (`self_healing`); with `standard` they stay dead.

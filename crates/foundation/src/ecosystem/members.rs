@@ -1,11 +1,13 @@
 //! Who is in an ecosystem, and whom each member may address under its topology.
 
 use std::fmt;
-use std::sync::Arc;
-use std::sync::atomic::AtomicUsize;
-use std::sync::atomic::Ordering::Relaxed;
+use std::sync::atomic::Ordering::{AcqRel, Acquire, Relaxed};
+use std::sync::atomic::{AtomicU64, AtomicUsize};
+use std::sync::{Arc, Weak};
+use std::time::Duration;
 
-use parking_lot::RwLock;
+use event_listener::{Event, EventListener};
+use parking_lot::{Mutex, RwLock};
 
 use crate::ProcessRef;
 use crate::ecosystem::Topology;
@@ -27,6 +29,17 @@ struct Inner<CM, WM> {
     coordinator: ProcessRef<CM>,
     /// Workers by index; `None` where a worker was removed.
     workers: RwLock<Vec<Option<ProcessRef<WM>>>>,
+    /// Bumped whenever a worker is added or removed; `changed` tells those who wait for it.
+    version: AtomicU64,
+    changed: Event,
+    /// The dispatchers handing out this ecosystem's work, for its health.
+    backlogs: Mutex<Vec<Weak<dyn Backlog>>>,
+}
+
+/// Work waiting to be handed out (a dispatcher's queue), as `health` counts it.
+pub(crate) trait Backlog: Send + Sync {
+    /// Jobs waiting, and how long the oldest of them has waited.
+    fn backlog(&self) -> (usize, Option<Duration>);
 }
 
 impl<CM: Send + 'static, WM: Send + 'static> Members<CM, WM> {
@@ -37,18 +50,61 @@ impl<CM: Send + 'static, WM: Send + 'static> Members<CM, WM> {
                 topology,
                 coordinator,
                 workers: RwLock::new(Vec::new()),
+                version: AtomicU64::new(0),
+                changed: Event::new(),
+                backlogs: Mutex::new(Vec::new()),
             }),
         }
     }
 
     pub(crate) fn push_worker(&self, worker: ProcessRef<WM>) -> usize {
-        let mut workers = self.inner.workers.write();
-        workers.push(Some(worker));
-        workers.len() - 1
+        let index = {
+            let mut workers = self.inner.workers.write();
+            workers.push(Some(worker));
+            workers.len() - 1
+        };
+        self.changed();
+        index
     }
 
     pub(crate) fn remove_worker(&self, index: usize) -> Option<ProcessRef<WM>> {
-        self.inner.workers.write().get_mut(index).and_then(Option::take)
+        let removed = self.inner.workers.write().get_mut(index).and_then(Option::take);
+        if removed.is_some() {
+            self.changed();
+        }
+        removed
+    }
+
+    fn changed(&self) {
+        self.inner.version.fetch_add(1, AcqRel);
+        self.inner.changed.notify(usize::MAX);
+    }
+
+    /// Changes with every worker added or removed.
+    pub(crate) fn version(&self) -> u64 {
+        self.inner.version.load(Acquire)
+    }
+
+    /// Fires at the next worker added or removed. Register, then look, then wait.
+    pub(crate) fn listen_changes(&self) -> EventListener {
+        self.inner.changed.listen()
+    }
+
+    /// Counts `backlog`'s waiting work in the ecosystem's health from now on, while it lives.
+    pub(crate) fn register_backlog(&self, backlog: Weak<dyn Backlog>) {
+        let mut backlogs = self.inner.backlogs.lock();
+        backlogs.retain(|b| b.strong_count() > 0);
+        backlogs.push(backlog);
+    }
+
+    /// Work waiting in the ecosystem's dispatchers: jobs, and the longest wait among them.
+    pub(crate) fn work_backlog(&self) -> (usize, Option<Duration>) {
+        let backlogs: Vec<_> =
+            self.inner.backlogs.lock().iter().filter_map(Weak::upgrade).collect();
+        backlogs
+            .iter()
+            .map(|b| b.backlog())
+            .fold((0, None), |(jobs, oldest), (n, wait)| (jobs + n, oldest.max(wait)))
     }
 
     /// Every member's address, type-erased: the coordinator first.

@@ -5,23 +5,58 @@
 //! [`Job::ack`] when the work is done. A job that is dropped without an acknowledgement (its
 //! worker crashed while handling it, its worker is gone for good and its mailbox was dropped,
 //! or the worker simply dropped it) goes back to the dispatcher, which hands it to another
-//! live worker. There is only ever one `Job` for a piece of work, so a job is acknowledged at
-//! most once; and it is retried until it is.
+//! live worker.
+//!
+//! # The guarantee: at-least-once execution, at-most-once acknowledgement
+//!
+//! There is only ever one `Job` for a piece of work, so a job is acknowledged **at most
+//! once**, and it is handed out again until it is, so it runs **at least once**. It can run
+//! more than once: a worker that did the work (and, say, recorded its result somewhere) but
+//! died, or failed to confirm the result, before calling [`Job::ack`] drops the job, and the
+//! work is done again by another worker. This is the guarantee of every acknowledge protocol
+//! (a message queue's, OTP's); "exactly once" is not something a dispatcher can promise on its
+//! own. What gives **exactly-once effects** is an idempotent ledger: record each result under
+//! its [`Job::id`] (the same every time the job is handed out), and let a second write of the
+//! same id change nothing. `foundation demo` does exactly this, and reports the jobs that ran
+//! twice and why.
+//!
+//! # Where jobs wait
 //!
 //! Jobs waiting in a worker's mailbox when the worker is restarted stay there for its next
 //! incarnation (addresses are stable), so only the job being handled at the crash goes round
-//! again. The dispatcher sends with backpressure: a full worker makes it wait (or move on to
-//! another worker), never drop.
+//! again. The dispatcher sends with backpressure: it offers a job to the next workers in turn
+//! and, when those it tried are full, waits for room at the next one; it never drops a job.
+//! While no worker's address is open (every worker gone for good), jobs wait in the dispatcher
+//! and go out as soon as a worker is added. The jobs waiting in a dispatcher are part of its
+//! ecosystem's health (see [`Health::work_backlog`](super::Health::work_backlog)).
+//!
+//! # Cost
+//!
+//! Handing out a job costs O(1), amortised, whatever the number of workers: the dispatcher
+//! keeps its own rotation of the workers' addresses, refreshed only when workers are added or
+//! removed, and drops a worker from it the first time it finds its address closed. The
+//! dispatcher's queue lives on the shared heap (it outlives any coordinator that uses it), so
+//! no process is charged for it.
+//!
+//! Workers under a drop policy ([`Overflow`](crate::message::Overflow)) drop a job they have
+//! no room for; it comes back and is handed out again, which keeps the dispatcher busy while
+//! the workers are full: feed workers with the default `wait` policy.
 
 use std::collections::VecDeque;
 use std::fmt;
 use std::sync::{Arc, Weak};
+use std::time::Duration;
 
-use event_listener::Event;
+use event_listener::{Event, EventListener};
 use parking_lot::Mutex;
+use tokio::time::Instant;
 
-use crate::ProcessRef;
+use crate::ecosystem::members::Backlog;
 use crate::ecosystem::{CoordinatorStart, Members};
+use crate::{ProcessRef, TrySendError};
+
+/// How many workers a job is offered to, without waiting, before the dispatcher waits for room.
+const OFFERS: usize = 8;
 
 /// A piece of work, owned by the worker handling it until it calls [`ack`](Job::ack).
 pub struct Job<T: Send + 'static> {
@@ -87,17 +122,60 @@ pub struct WorkStats {
     pub outstanding: u64,
     /// Jobs waiting to be sent.
     pub pending: usize,
+    /// How long the oldest job waiting to be sent has waited (since it was dispatched, or since
+    /// it came back); `None` when none waits.
+    pub oldest_wait: Option<Duration>,
+}
+
+/// A job waiting to be sent, and since when.
+struct Waiting<T> {
+    id: u64,
+    payload: T,
+    since: Instant,
 }
 
 struct State<T> {
     next_id: u64,
-    pending: VecDeque<(u64, T)>,
+    pending: VecDeque<Waiting<T>>,
     stats: WorkStats,
-    next_worker: usize,
+}
+
+impl<T> State<T> {
+    /// Queues a job; the queue lives on the shared heap, not on the caller's account.
+    fn push(&mut self, waiting: Waiting<T>, front: bool) {
+        let _shared_heap = crate::memory::ChargeTo::new(crate::memory::RUNTIME);
+        if front {
+            self.pending.push_front(waiting);
+        } else {
+            self.pending.push_back(waiting);
+        }
+    }
+}
+
+/// The workers a dispatcher hands jobs to: an ecosystem's members, seen without the
+/// coordinator's message type.
+trait Workers<WM>: Send + Sync {
+    fn version(&self) -> u64;
+    fn snapshot(&self) -> Vec<ProcessRef<WM>>;
+    fn listen(&self) -> EventListener;
+}
+
+impl<CM: Send + 'static, WM: Send + 'static> Workers<WM> for Members<CM, WM> {
+    fn version(&self) -> u64 {
+        Members::version(self)
+    }
+
+    fn snapshot(&self) -> Vec<ProcessRef<WM>> {
+        self.workers()
+    }
+
+    fn listen(&self) -> EventListener {
+        self.listen_changes()
+    }
 }
 
 struct Inner<T: Send + 'static, WM> {
-    workers: Box<dyn Fn() -> Vec<ProcessRef<WM>> + Send + Sync>,
+    workers: Box<dyn Workers<WM>>,
     wrap: Box<dyn Fn(Job<T>) -> WM + Send + Sync>,
     state: Mutex<State<T>>,
     work: Event,
@@ -115,15 +193,30 @@ impl<T: Send + 'static, WM: Send + 'static> Ledger<T> for Inner<T, WM> {
     fn returned(&self, id: u64, payload: T) {
         let mut state = self.state.lock();
         state.stats.returned += 1;
-        state.pending.push_back((id, payload));
+        state.push(Waiting { id, payload, since: Instant::now() }, false);
         drop(state);
         self.work.notify(1);
     }
 }
 
+impl<T: Send + 'static, WM> Drop for Inner<T, WM> {
+    fn drop(&mut self) {
+        // The pump may be waiting: let it find the dispatcher gone and end.
+        self.work.notify(usize::MAX);
+    }
+}
+
+impl<T: Send + 'static, WM: Send + 'static> Backlog for Inner<T, WM> {
+    fn backlog(&self) -> (usize, Option<Duration>) {
+        let state = self.state.lock();
+        (state.pending.len(), state.pending.front().map(|w| w.since.elapsed()))
+    }
+}
+
 /// Hands work to an ecosystem's workers with acknowledgements: a [`Job`] dropped without
-/// [`Job::ack`] comes back and goes to another live worker, so acknowledged work is done
-/// exactly once.
+/// [`Job::ack`] comes back and goes to another live worker. Every job runs at least once and is
+/// acknowledged at most once; see the [module docs](self) for what that means and how to get
+/// exactly-once effects.
 ///
 /// Make it in the coordinator's factory and keep it across coordinator restarts by saving it
 /// in the snapshot store, so that work in flight survives the coordinator too:
@@ -157,31 +250,32 @@ impl<T: Send + 'static, WM: Send + 'static> Dispatcher<T, WM> {
         node: &crate::Node,
         wrap: impl Fn(Job<T>) -> WM + Send + Sync + 'static,
     ) -> Self {
-        let members = members.clone();
         let inner = Arc::new_cyclic(|me| Inner {
-            workers: Box::new(move || members.workers()),
+            workers: Box::new(members.clone()),
             wrap: Box::new(wrap),
             state: Mutex::new(State {
                 next_id: 0,
                 pending: VecDeque::new(),
                 stats: WorkStats::default(),
-                next_worker: 0,
             }),
             work: Event::new(),
             me: me.clone(),
         });
+        let backlog: Weak<dyn Backlog> = Arc::downgrade(&inner) as Weak<Inner<T, WM>>;
+        members.register_backlog(backlog);
         drop(node.state.runtime.spawn(pump(Arc::downgrade(&inner))));
         Dispatcher { inner }
     }
 
-    /// Hands in a piece of work; it goes to a live worker, round-robin. Returns its job id.
+    /// Hands in a piece of work; it goes to the next worker in turn whose address is open.
+    /// Returns its job id. Never waits: the job waits in the dispatcher until a worker has room.
     pub fn dispatch(&self, payload: T) -> u64 {
         let mut state = self.inner.state.lock();
         let id = state.next_id;
         state.next_id += 1;
         state.stats.dispatched += 1;
         state.stats.outstanding += 1;
-        state.pending.push_back((id, payload));
+        state.push(Waiting { id, payload, since: Instant::now() }, false);
         drop(state);
         self.inner.work.notify(1);
         id
@@ -190,38 +284,101 @@ impl<T: Send + 'static, WM: Send + 'static> Dispatcher<T, WM> {
     /// Counts so far.
     pub fn stats(&self) -> WorkStats {
         let state = self.inner.state.lock();
-        WorkStats { pending: state.pending.len(), ..state.stats }
+        WorkStats {
+            pending: state.pending.len(),
+            oldest_wait: state.pending.front().map(|w| w.since.elapsed()),
+            ..state.stats
+        }
     }
 }
 
-/// Sends pending jobs to live workers, waiting for room; stops when the dispatcher is gone.
+/// The dispatcher's own turn over the workers: the addresses as of the members' last change,
+/// less those found closed since.
+struct Rotation<WM> {
+    workers: Vec<ProcessRef<WM>>,
+    version: Option<u64>,
+    cursor: usize,
+}
+
+impl<WM: Send + 'static> Rotation<WM> {
+    /// Takes the members' list again if workers were added or removed since.
+    fn refresh(&mut self, source: &dyn Workers<WM>) {
+        let version = source.version();
+        if self.version != Some(version) {
+            self.workers = source.snapshot();
+            self.version = Some(version);
+        }
+    }
+
+    /// The next worker in turn whose address is open; a closed one leaves the rotation.
+    fn next(&mut self) -> Option<ProcessRef<WM>> {
+        while !self.workers.is_empty() {
+            let at = self.cursor % self.workers.len();
+            self.cursor = self.cursor.wrapping_add(1);
+            if self.workers[at].is_alive() {
+                return Some(self.workers[at].clone());
+            }
+            self.workers.swap_remove(at);
+        }
+        None
+    }
+}
+
+/// Sends pending jobs to workers, waiting for room; stops when the dispatcher is gone.
 async fn pump<T: Send + 'static, WM: Send + 'static>(inner: Weak<Inner<T, WM>>) {
+    let mut rotation = Rotation { workers: Vec::new(), version: None, cursor: 0 };
+    let mut sent: u32 = 0;
     loop {
         let Some(ledger) = inner.upgrade() else { return };
-        let listener = ledger.work.listen();
+        let work = ledger.work.listen();
+        let members = ledger.workers.listen();
         loop {
-            let next = ledger.state.lock().pending.pop_front();
-            let Some((id, payload)) = next else { break };
-            let live: Vec<_> =
-                (ledger.workers)().into_iter().filter(ProcessRef::is_alive).collect();
-            let Some(me) = ledger.me.upgrade() else { return };
-            if live.is_empty() {
-                // No worker to take it: keep it until one comes back (a restart, added workers).
-                ledger.state.lock().pending.push_front((id, payload));
+            rotation.refresh(&*ledger.workers);
+            let Some(worker) = rotation.next() else {
+                // No worker to take a job: jobs wait until one is added.
                 break;
-            }
-            let pick = {
-                let mut state = ledger.state.lock();
-                state.next_worker = state.next_worker.wrapping_add(1);
-                state.next_worker % live.len()
             };
+            let next = ledger.state.lock().pending.pop_front();
+            let Some(Waiting { id, payload, .. }) = next else { break };
+            let Some(me) = ledger.me.upgrade() else { return };
             let job = Job { id, payload: Some(payload), ledger: me as Arc<dyn Ledger<T>> };
-            // A worker that closes meanwhile hands the message back: dropping it drops the job,
-            // which comes back to `pending` by itself.
-            let _ = live[pick].send((ledger.wrap)(job)).await;
+            let mut msg = Some((ledger.wrap)(job));
+            // Offered to this worker and the next few without waiting; then it waits for room.
+            let mut target = worker;
+            for _ in 0..OFFERS.min(rotation.workers.len()) {
+                let Some(m) = msg.take() else { break };
+                match target.try_send(m) {
+                    Ok(()) => break,
+                    Err(TrySendError::Full(m)) => msg = Some(m),
+                    Err(refused) => msg = Some(refused.into_inner()),
+                }
+                match rotation.next() {
+                    Some(next) => target = next,
+                    None => break,
+                }
+            }
+            if let Some(msg) = msg
+                && let Err(refused) = target.send(msg).await
+            {
+                // The worker is gone, or refuses under its overflow policy: dropping the
+                // message drops the job, which comes back by itself. A refusal is retried
+                // after a pause, so that a dispatcher does not spin on refusing workers.
+                let full = refused.is_full();
+                drop(refused);
+                if full {
+                    tokio::time::sleep(Duration::from_millis(1)).await;
+                }
+            }
+            sent = sent.wrapping_add(1);
+            if sent.is_multiple_of(256) {
+                // A long queue must not hold the runtime's thread.
+                tokio::task::yield_now().await;
+            }
         }
         drop(ledger);
-        listener.await;
+        // New work, a worker added or removed, or the dispatcher's end (which notifies
+        // `work`, and ends the pump at the next upgrade).
+        futures::future::select(work, members).await;
     }
 }
 
