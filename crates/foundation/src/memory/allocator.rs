@@ -4,7 +4,9 @@
 //! Each allocation gets an 8-byte trailer naming its account (see `accounts.rs`), written
 //! just after the caller's bytes (rounded up to 8). Its free reads the trailer and credits that
 //! account, whichever thread or process frees it, so memory moved into a message stays charged
-//! to its allocator until the receiver drops it. The allocator never allocates, never panics
+//! to its allocator until the receiver drops it. A realloc is a new allocation by whoever makes
+//! it: the old account is credited the old size, the current account charged the new size, and
+//! the new trailer names the current account. The allocator never allocates, never panics
 //! and never unwinds; out of memory from the system is reported as the system reports it.
 
 #![allow(unsafe_code)]
@@ -109,16 +111,18 @@ unsafe impl GlobalAlloc for AccountingAllocator {
             return std::ptr::null_mut();
         };
         // SAFETY: `ptr` came from `alloc` with `layout`: the trailer is at `offset`.
-        let tag = unsafe { ptr.add(offset).cast::<u64>().read() };
+        let old = unsafe { ptr.add(offset).cast::<u64>().read() };
         // SAFETY: `ptr` was allocated by `System` with `full`; `new_full.size()` is non-zero
         // and does not overflow when rounded to the alignment (checked by `Layout`).
         let new_ptr = unsafe { System.realloc(ptr, full, new_full.size()) };
         if !new_ptr.is_null() {
-            // The bytes keep their account; only the size changes.
+            // The block now belongs to whoever resized it: a process that grows a buffer it
+            // was handed pays for all of it, as if it had allocated a new one and copied.
+            let account = accounts::current();
             // SAFETY: the trailer of the new block lies inside it and is 8-aligned.
-            unsafe { new_ptr.add(new_offset).cast::<u64>().write(tag) };
-            accounts::credit(tag, layout.size());
-            accounts::charge(tag, new_size);
+            unsafe { new_ptr.add(new_offset).cast::<u64>().write(account) };
+            accounts::credit(old, layout.size());
+            accounts::charge(account, new_size);
         }
         new_ptr
     }

@@ -4,7 +4,10 @@
 //! the process that made it: the allocator tags each allocation with its account and credits
 //! that account when the allocation is freed, by whichever thread or process frees it. Memory
 //! sent to another process in a message stays charged to the sender until the receiver drops
-//! it. Allocations made outside any process are charged to the runtime account.
+//! it. Allocations made outside any process are charged to the runtime account. Resizing a
+//! block (a `Vec` that grows or shrinks) counts as a new allocation by whoever resizes it: the
+//! whole block moves to the current process's account, so a process that grows a buffer it
+//! received pays for all of it, whoever allocated it first.
 //!
 //! A process is charged for its own control block and mailbox, its task (which holds its
 //! state), and everything it allocates while it runs and still holds.
