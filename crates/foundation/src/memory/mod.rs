@@ -39,6 +39,7 @@
 mod accounts;
 mod allocator;
 mod isolate;
+mod table;
 
 pub use allocator::AccountingAllocator;
 pub use isolate::{IsolateError, Isolation, isolate, isolate_blocking};
