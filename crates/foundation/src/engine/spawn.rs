@@ -85,15 +85,18 @@ pub(crate) fn spawn<P: Process>(
     }
 
     let pid = state.next_pid();
-    // The process pays for its own control block, mailbox and task.
     let account = memory::open().unwrap_or(memory::RUNTIME);
-    let _charged = memory::ChargeTo::new(account);
     let core = Core::new(pid, parent_core.map(|p| p.pid()), opts.trap_exit, account);
     if opts.held {
         core.set_held();
     }
     core.set_memory_limit(opts.memory_limit);
-    let shared = Arc::new(Shared::new(core, Mailbox::with_overflow(opts.capacity, opts.overflow)));
+    // The process pays for its own control block and mailbox (one allocation) and its task
+    // (in `arm`), nothing else.
+    let shared = {
+        let _charged = memory::ChargeTo::new(account);
+        Arc::new(Shared::new(core, Mailbox::with_overflow(opts.capacity, opts.overflow)))
+    };
     let monitor = arm(node, parent_core, &shared, process, opts, init_ack)?;
     Ok((ProcessRef::from_retained(shared), monitor))
 }
@@ -107,10 +110,10 @@ pub(crate) fn reserve<M: Send + 'static>(
 ) -> Result<Arc<Shared<M>>, SpawnError> {
     check_mailbox(capacity, overflow)?;
     let account = memory::open().unwrap_or(memory::RUNTIME);
-    let _charged = memory::ChargeTo::new(account);
     let core = Core::new(node.state.next_pid(), None, false, account);
     core.set_held();
     core.hand_over();
+    let _charged = memory::ChargeTo::new(account);
     Ok(Arc::new(Shared::new(core, Mailbox::with_overflow(capacity, overflow))))
 }
 
@@ -138,7 +141,6 @@ pub(crate) fn respawn<P: Process>(
     }
     let parent_core = parent.core();
     let pid = state.next_pid();
-    let _charged = memory::ChargeTo::new(shared.core.account);
     shared.core.begin_incarnation(pid, Some(parent_core.pid()), trap_exit);
     let opts = SpawnOptions {
         name,
@@ -161,6 +163,9 @@ pub(crate) fn respawn<P: Process>(
 }
 
 /// Makes a prepared process visible (table, name, link or monitor) and starts its task.
+///
+/// The process's task is charged to the process; everything else here (the node's process
+/// table and names, links) to the shared heap, so a child never pays for a table's rehash.
 fn arm<P: Process>(
     node: &Node,
     parent: Option<&Core>,
@@ -169,6 +174,7 @@ fn arm<P: Process>(
     opts: &SpawnOptions,
     init_ack: Option<InitAck>,
 ) -> Result<Option<MonitorRef>, SpawnError> {
+    let _shared_heap = memory::ChargeTo::shared_heap();
     let state = &node.state;
     let pid = shared.core.pid();
     state.table.insert(pid.local_id(), Arc::clone(shared) as Arc<dyn AnyProcess>);
@@ -211,6 +217,7 @@ fn arm<P: Process>(
     let mut ctx = Context::new(Arc::clone(shared), node.clone());
     ctx.init_ack = init_ack;
     let task = run_loop::Accounted::new(Arc::clone(shared), run_loop::run(process, ctx));
+    let _charged = memory::ChargeTo::new(shared.core.account);
     drop(state.runtime.spawn(task));
     Ok(monitor)
 }

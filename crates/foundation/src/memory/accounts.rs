@@ -122,6 +122,13 @@ impl ChargeTo {
     pub(crate) fn new(tag: u64) -> Self {
         ChargeTo(CURRENT.try_with(|c| c.replace(tag)).unwrap_or(RUNTIME))
     }
+
+    /// Charges to the runtime account (the shared heap) until dropped: for what the node
+    /// owns (its process table, names, groups), whichever process makes it grow.
+    #[inline]
+    pub(crate) fn shared_heap() -> Self {
+        ChargeTo::new(RUNTIME)
+    }
 }
 
 impl Drop for ChargeTo {
@@ -142,7 +149,7 @@ mod tests {
             let _outer = ChargeTo::new(42);
             assert_eq!(current(), 42);
             {
-                let _inner = ChargeTo::new(RUNTIME);
+                let _inner = ChargeTo::shared_heap();
                 assert_eq!(current(), RUNTIME);
             }
             assert_eq!(current(), 42);

@@ -14,6 +14,21 @@
 //! [`ProcessInfo::memory`](crate::ProcessInfo::memory) reads it; without the allocator it is
 //! `None`, never a guess.
 //!
+//! # The shared heap
+//!
+//! What the node owns is charged to the runtime account, the *shared heap*, never to the
+//! process whose spawn or call happened to make it grow: the process table, the name registry
+//! and the process groups (also when a process registers a name or joins a group from its
+//! handler), and the payloads of [`Binary`](crate::message::Binary)s. Your own shared data can
+//! go there too with [`on_shared_heap`] (the analogue of an ETS table on the BEAM); a process
+//! whose closure allocates there is not charged for it, and [`runtime_bytes`] counts it.
+//!
+//! One exception comes from tokio: on a current-thread runtime, tokio queues a task spawned
+//! from the runtime's own thread in a growable array, and the spawn that grows it charges that
+//! growth to the new process (until a later growth moves the array to whoever grows it next).
+//! A multi-thread runtime queues on fixed arrays and linked lists, so there a spawn charges
+//! the child for its own bytes only.
+//!
 //! # Limits
 //!
 //! A process spawned with [`ProcessBuilder::memory_limit`](crate::ProcessBuilder::memory_limit)
@@ -45,6 +60,29 @@ pub use allocator::AccountingAllocator;
 pub use isolate::{IsolateError, Isolation, isolate, isolate_blocking};
 
 pub(crate) use accounts::{ChargeTo, RUNTIME, close, live, open, peak};
+
+/// Runs `f` with its allocations charged to the shared heap (the runtime account) instead of
+/// the calling process: for data that outlives the process or belongs to no one process, as
+/// the BEAM keeps data in ETS rather than on a process heap.
+///
+/// Only what `f` allocates on this thread, while it runs, is charged there; a block keeps its
+/// account when another process frees it, but a process that later *grows* it (a `push` that
+/// reallocates) takes the block onto its own account, so grow shared structures inside
+/// `on_shared_heap` too. Without the [`AccountingAllocator`] it just runs `f`.
+///
+/// ```
+/// use std::sync::{Arc, Mutex};
+/// use foundation::memory::on_shared_heap;
+///
+/// let cache: Arc<Mutex<Vec<Vec<u8>>>> = Arc::default();
+/// // In a handler: the entry is the shared heap's, not this process's.
+/// on_shared_heap(|| cache.lock().unwrap().push(vec![0; 1024]));
+/// assert_eq!(cache.lock().unwrap().len(), 1);
+/// ```
+pub fn on_shared_heap<R>(f: impl FnOnce() -> R) -> R {
+    let _shared_heap = ChargeTo::shared_heap();
+    f()
+}
 
 /// `true` once the [`AccountingAllocator`] is serving allocations.
 pub fn is_installed() -> bool {
