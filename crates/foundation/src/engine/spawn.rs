@@ -84,8 +84,15 @@ pub(crate) fn spawn<P: Process>(
         });
     }
 
+    let account = match memory::open() {
+        Some(account) => account,
+        // A limit needs an account to measure against: never drop it silently.
+        None if opts.memory_limit.is_some() => {
+            return Err(SpawnError::NoMemoryAccount { in_use: memory::capacity() });
+        }
+        None => memory::RUNTIME,
+    };
     let pid = state.next_pid();
-    let account = memory::open().unwrap_or(memory::RUNTIME);
     let core = Core::new(pid, parent_core.map(|p| p.pid()), opts.trap_exit, account);
     if opts.held {
         core.set_held();

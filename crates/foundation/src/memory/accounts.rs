@@ -79,6 +79,11 @@ pub(crate) fn open() -> Option<u64> {
     TABLE.open()
 }
 
+/// How many accounts may be open at once (the installed allocator's `max_accounts`).
+pub(crate) fn capacity() -> usize {
+    TABLE.capacity()
+}
+
 /// Closes an account: what it still holds moves to the runtime's, and later frees of its
 /// allocations are credited there.
 pub(crate) fn close(tag: u64) {

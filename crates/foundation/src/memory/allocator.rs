@@ -35,7 +35,8 @@ const TRAILER: usize = std::mem::size_of::<u64>();
 /// [`DEFAULT_MAX_ACCOUNTS`](Self::DEFAULT_MAX_ACCOUNTS) (about a million) open at once, and
 /// [`with_max_accounts`](Self::with_max_accounts) fewer. The table of accounts grows with the
 /// number open (64 bytes each, in chunks), so a small program pays for a few KiB, not for the
-/// maximum.
+/// maximum. When none is free, a process or job that asked for a memory limit fails to start
+/// with a typed error; see [`memory`](crate::memory#when-every-account-is-in-use).
 #[derive(Debug)]
 pub struct AccountingAllocator {
     max_accounts: usize,

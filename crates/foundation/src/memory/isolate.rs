@@ -43,6 +43,18 @@ impl Isolation {
         self
     }
 
+    /// Opens the work's account: its own, or the runtime's when none is free and the work
+    /// has no cap.
+    fn account(&self) -> Result<u64, IsolateError> {
+        match accounts::open() {
+            Some(account) => Ok(account),
+            None if self.memory_limit.is_some() => {
+                Err(IsolateError::NoMemoryAccount { in_use: accounts::capacity() })
+            }
+            None => Ok(accounts::RUNTIME),
+        }
+    }
+
     fn validate(&self) -> Result<(), IsolateError> {
         if self.timeout.is_some_and(|t| t.is_zero()) {
             return Err(IsolateError::InvalidConfig { field: "timeout", allowed: "above zero" });
@@ -79,6 +91,14 @@ pub enum IsolateError {
         /// What it allows.
         allowed: &'static str,
     },
+    /// A `memory_limit` was asked for but every memory account is in use, so the work's
+    /// memory could not be measured; it did not run. Work without a cap still runs (on the
+    /// runtime's account). See [`memory`](crate::memory#when-every-account-is-in-use).
+    NoMemoryAccount {
+        /// Accounts open, all of them: the installed allocator's
+        /// [`max_accounts`](super::AccountingAllocator::with_max_accounts).
+        in_use: usize,
+    },
 }
 
 impl fmt::Display for IsolateError {
@@ -92,6 +112,11 @@ impl fmt::Display for IsolateError {
             IsolateError::InvalidConfig { field, allowed } => {
                 write!(f, "invalid `{field}`: allowed values are {allowed}")
             }
+            IsolateError::NoMemoryAccount { in_use } => write!(
+                f,
+                "no memory account is free for `memory_limit` (all {in_use} in use): run \
+                 without a cap, or allow more with `AccountingAllocator::with_max_accounts`"
+            ),
         }
     }
 }
@@ -167,7 +192,7 @@ where
     T: Send + 'static,
 {
     limits.validate()?;
-    let account = accounts::open().unwrap_or(accounts::RUNTIME);
+    let account = limits.account()?;
     let task = {
         let _charged = ChargeTo::new(account);
         tokio::spawn(async move {
@@ -208,7 +233,7 @@ where
     T: Send + 'static,
 {
     limits.validate()?;
-    let account = accounts::open().unwrap_or(accounts::RUNTIME);
+    let account = limits.account()?;
     let task = tokio::task::spawn_blocking(move || {
         let _charged = ChargeTo::new(account);
         let value = catch_unwind(AssertUnwindSafe(work)).map_err(|p| panicked(&*p))?;

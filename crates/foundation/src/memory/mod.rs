@@ -39,6 +39,21 @@
 //! allocate more); its state is dropped, which frees its memory, and its links, monitors and
 //! supervisor see the reason. Its neighbours keep running.
 //!
+//! # When every account is in use
+//!
+//! Each process (each incarnation of a supervised one) and each [`isolate`]d job takes an
+//! account while one is free; the installed allocator decides how many may be open at once
+//! ([`AccountingAllocator::with_max_accounts`], about a million by default). When none is free:
+//!
+//! - a process or job **with** a memory limit is not started: the spawn fails with
+//!   [`SpawnError::NoMemoryAccount`](crate::SpawnError::NoMemoryAccount) (a supervised restart
+//!   fails the same way and counts against the restart intensity), [`isolate`] and
+//!   [`isolate_blocking`] with [`IsolateError::NoMemoryAccount`]. A limit that cannot be
+//!   measured is never dropped silently;
+//! - a process or job **without** a limit still runs, sharing the runtime account: its own
+//!   figure ([`ProcessInfo::memory`](crate::ProcessInfo::memory)) is then `None`, and what it
+//!   allocates counts in [`runtime_bytes`].
+//!
 //! # Isolated work
 //!
 //! [`isolate`] runs async work on its own task with its own account, a timeout and a memory
@@ -59,7 +74,7 @@ mod table;
 pub use allocator::AccountingAllocator;
 pub use isolate::{IsolateError, Isolation, isolate, isolate_blocking};
 
-pub(crate) use accounts::{ChargeTo, RUNTIME, close, live, open, peak};
+pub(crate) use accounts::{ChargeTo, RUNTIME, capacity, close, live, open, peak};
 
 /// Runs `f` with its allocations charged to the shared heap (the runtime account) instead of
 /// the calling process: for data that outlives the process or belongs to no one process, as

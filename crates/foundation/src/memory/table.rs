@@ -116,7 +116,6 @@ impl Table {
     }
 
     /// How many process accounts may be open at once.
-    #[cfg_attr(not(test), allow(dead_code))] // the typed "no account" errors use it next
     pub(crate) fn capacity(&self) -> usize {
         self.capacity.load(Relaxed) as usize
     }
