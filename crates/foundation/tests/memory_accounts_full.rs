@@ -2,8 +2,12 @@
 //! silently; work without a limit still runs. Its own binary: it installs an allocator with a
 //! table of eight accounts, and one test uses them all.
 
+use std::time::Duration;
+
+use foundation::ecosystem::{EcosystemConfig, EcosystemSpec};
 use foundation::memory::{AccountingAllocator, IsolateError, Isolation, isolate, isolate_blocking};
-use foundation::{BoxError, Context, Node, Process, ReplyTo, SpawnError};
+use foundation::supervisor::{ChildSpec, RestartIntensity, SupervisorSpec};
+use foundation::{BoxError, Context, ExitReason, Node, Process, ProcessRef, ReplyTo, SpawnError};
 
 const ACCOUNTS: usize = 8;
 
@@ -14,6 +18,7 @@ const LIMIT: u64 = 1 << 20;
 
 enum Msg {
     Ping(ReplyTo<()>),
+    Crash,
 }
 
 struct Idle;
@@ -22,10 +27,22 @@ impl Process for Idle {
     type Message = Msg;
 
     async fn handle(&mut self, _ctx: &mut Context<Msg>, msg: Msg) -> Result<(), BoxError> {
-        let Msg::Ping(reply) = msg;
-        let _ = reply.reply(());
-        Ok(())
+        match msg {
+            Msg::Ping(reply) => {
+                let _ = reply.reply(());
+                Ok(())
+            }
+            Msg::Crash => Err("crash on purpose".into()),
+        }
     }
+}
+
+/// Ends a process and waits until its account is closed: on this current-thread runtime its
+/// task is gone once its exit is seen, so dropping the last address closes the account.
+async fn end(node: &Node, p: ProcessRef<Msg>) {
+    node.exit(p.pid(), ExitReason::Shutdown(None));
+    p.exited().await;
+    drop(p);
 }
 
 #[tokio::test]
@@ -63,14 +80,34 @@ async fn a_limit_without_a_free_account_is_a_typed_error() {
     assert_eq!(isolate(Isolation::new(), || async { 2 }).await, Ok(2));
     assert_eq!(isolate_blocking(Isolation::new(), || 3).await, Ok(3));
 
-    // An account given back is taken again. On this current-thread runtime the process's task
-    // is gone once its exit is seen, so dropping the last address closes the account.
-    let one = limited.pop().unwrap();
+    // An account given back is taken again.
     drop(unlimited);
-    assert!(node.exit(one.pid(), foundation::ExitReason::Shutdown(None)));
-    one.exited().await;
-    drop(one);
+    end(&node, limited.pop().unwrap()).await;
     let again = node.process().memory_limit(LIMIT).spawn(Idle).unwrap();
     again.call(Msg::Ping).await.unwrap();
     assert!(node.process().memory_limit(LIMIT).spawn(Idle).is_err());
+    limited.push(again);
+
+    // A supervised child under a limit restarts with every account in use: its new
+    // incarnation takes its predecessor's account back. Two accounts free: the supervisor
+    // takes one too (a process without a limit has an account while one is free).
+    end(&node, limited.pop().unwrap()).await;
+    end(&node, limited.pop().unwrap()).await;
+    let spec = SupervisorSpec::new()
+        .intensity(RestartIntensity::new(2, Duration::from_secs(5)))
+        .child(ChildSpec::worker("idle", || Idle).memory_limit(LIMIT));
+    let sup = node.spawn_supervisor(spec).await.unwrap();
+    let child = sup.child::<Msg>("idle").await.unwrap().unwrap();
+    assert!(node.process().memory_limit(LIMIT).spawn(Idle).is_err(), "all in use");
+    let first = child.pid();
+    child.send(Msg::Crash).await.unwrap();
+    child.call(Msg::Ping).await.unwrap();
+    assert_ne!(child.pid(), first, "restarted");
+    assert!(node.process_info(child.pid()).unwrap().memory.is_some(), "on an account");
+
+    // An ecosystem whose members have a limit does not start without accounts for them.
+    let config = EcosystemConfig::new("limited").workers(2).process_memory_limit(LIMIT);
+    let spec = EcosystemSpec::new(config).coordinator(|_| Idle).worker(|_| Idle);
+    let err = node.spawn_ecosystem(spec).await.unwrap_err();
+    assert!(err.to_string().contains("no memory account is free"), "{err}");
 }

@@ -146,6 +146,10 @@ pub(crate) fn respawn<P: Process>(
     if !shared.core.adopt() {
         return Err(SpawnError::AddressClosed(shared.core.pid()));
     }
+    if let Err(err) = renew_account(&shared.core) {
+        shared.core.hand_over();
+        return Err(err);
+    }
     let parent_core = parent.core();
     let pid = state.next_pid();
     shared.core.begin_incarnation(pid, Some(parent_core.pid()), trap_exit);
@@ -167,6 +171,31 @@ pub(crate) fn respawn<P: Process>(
             Err(err)
         }
     }
+}
+
+/// Gives a new incarnation a fresh memory account, as a restarted BEAM process gets a fresh
+/// heap, and closes the previous incarnation's: what that one still holds (data it handed to
+/// others, its messages not yet consumed, the control block it was charged for) moves to the
+/// runtime account, and the peak starts again. The first incarnation of a reserved address
+/// keeps the account it was reserved with.
+///
+/// The previous account is closed first, so that with every account in use a restart takes
+/// its predecessor's slot back (with a new generation) rather than failing.
+fn renew_account(core: &Core) -> Result<(), SpawnError> {
+    let first = core.last_exit().is_none();
+    if first && core.account() != memory::RUNTIME {
+        return Ok(());
+    }
+    memory::close(core.replace_account(memory::RUNTIME));
+    let fresh = match memory::open() {
+        Some(account) => account,
+        None if core.memory_limit().is_some() => {
+            return Err(SpawnError::NoMemoryAccount { in_use: memory::capacity() });
+        }
+        None => memory::RUNTIME,
+    };
+    core.replace_account(fresh);
+    Ok(())
 }
 
 /// Makes a prepared process visible (table, name, link or monitor) and starts its task.
@@ -224,7 +253,7 @@ fn arm<P: Process>(
     let mut ctx = Context::new(Arc::clone(shared), node.clone());
     ctx.init_ack = init_ack;
     let task = run_loop::Accounted::new(Arc::clone(shared), run_loop::run(process, ctx));
-    let _charged = memory::ChargeTo::new(shared.core.account);
+    let _charged = memory::ChargeTo::new(shared.core.account());
     drop(state.runtime.spawn(task));
     Ok(monitor)
 }

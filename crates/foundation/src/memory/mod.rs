@@ -39,6 +39,20 @@
 //! allocate more); its state is dropped, which frees its memory, and its links, monitors and
 //! supervisor see the reason. Its neighbours keep running.
 //!
+//! # Restarts
+//!
+//! A supervised process keeps its address, its mailbox and its control block across restarts,
+//! but each incarnation gets a fresh account, as a restarted BEAM process starts with a fresh
+//! heap: its figure and its peak start again, and its limit applies to what *it* holds. The
+//! previous incarnation's account is closed, so what that one still held (data it handed to a
+//! shared structure or to other processes, messages it sent that are not yet consumed) moves to
+//! the runtime account; otherwise a process under a limit could come back over its limit and
+//! be ended again at once, in a loop. The control block and mailbox were allocated by the first
+//! incarnation, so they stay with its account and move to the shared heap at the first
+//! restart: a restarted process is charged for its task, its state and what it allocates, not
+//! for its kept control block. (A member of an ecosystem, whose address is made before its
+//! first incarnation, is charged for its control block until its first restart likewise.)
+//!
 //! # When every account is in use
 //!
 //! Each process (each incarnation of a supervised one) and each [`isolate`]d job takes an

@@ -213,8 +213,9 @@ impl ChildSpec {
     /// Ends the child with [`ExitReason::MemoryLimit`](crate::ExitReason::MemoryLimit) once
     /// an incarnation holds more than `bytes`, as
     /// [`ProcessBuilder::memory_limit`](crate::ProcessBuilder::memory_limit) does; the
-    /// supervisor then applies the child's restart policy. Below 4,096 bytes is rejected when
-    /// the child starts.
+    /// supervisor then applies the child's restart policy. Each incarnation is measured on an
+    /// account of its own (see [`memory`](crate::memory#restarts)). Below 4,096 bytes is
+    /// rejected when the child starts.
     pub fn memory_limit(mut self, bytes: u64) -> Self {
         self.args.memory_limit = Some(bytes);
         self
