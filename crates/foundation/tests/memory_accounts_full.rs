@@ -88,6 +88,18 @@ async fn a_limit_without_a_free_account_is_a_typed_error() {
     assert!(node.process().memory_limit(LIMIT).spawn(Idle).is_err());
     limited.push(again);
 
+    // Isolated work that is given up on gives its account back: its task is aborted.
+    end(&node, limited.pop().unwrap()).await;
+    let forever = isolate(capped, std::future::pending::<()>);
+    // Polled once (it takes the last account and starts its task), then dropped.
+    let gave_up = tokio::time::timeout(Duration::ZERO, forever).await;
+    assert!(gave_up.is_err());
+    for _ in 0..8 {
+        tokio::task::yield_now().await;
+    }
+    let again = node.process().memory_limit(LIMIT).spawn(Idle);
+    limited.push(again.expect("the abandoned work's account was given back"));
+
     // A supervised child under a limit restarts with every account in use: its new
     // incarnation takes its predecessor's account back. Two accounts free: the supervisor
     // takes one too (a process without a limit has an account while one is free).

@@ -75,6 +75,11 @@
 //! [`isolate_blocking`] does the same for blocking work on tokio's blocking pool, with the
 //! limits a thread allows (see its docs).
 //!
+//! Giving up on isolated work (dropping its future, or a timeout around it) leaves nothing
+//! running and nothing accounted: the work's task is aborted and its account closed. A
+//! blocking thread is the exception: it cannot be stopped once it runs, so blocking work that
+//! has started runs to its end, and its account closes then.
+//!
 //! # Cost
 //!
 //! An 8-byte trailer per allocation and two atomic adds (one on allocation, one on free) on
