@@ -8,6 +8,10 @@
 //! it: the old account is credited the old size, the current account charged the new size, and
 //! the new trailer names the current account. The allocator never allocates, never panics
 //! and never unwinds; out of memory from the system is reported as the system reports it.
+//!
+//! Its unsafe code is checked with Miri (`scripts/miri.sh`: this file's and the table's unit
+//! tests, and the integration tests that install it and are fast enough to interpret; the
+//! script says which cannot run and why).
 
 #![allow(unsafe_code)]
 
@@ -77,6 +81,28 @@ impl Default for AccountingAllocator {
     }
 }
 
+/// The block `ptr` points to, with the provenance `System` gave the whole block (trailer
+/// included).
+///
+/// The pointer a caller hands back may carry a provenance narrowed to its own bytes (a
+/// `Box<[u8; 56]>` is retagged for its 56 bytes), which does not reach the trailer: reading the
+/// trailer through it is undefined behaviour under Rust's aliasing model (Miri's Stacked
+/// Borrows reports it). So every block's provenance is exposed when `System` hands it out
+/// ([`expose`]) and taken back here from the address. The caller's own pointer is exposed too:
+/// a `Box` being dropped is still (weakly) protected, and the free must go through its tag for
+/// the caller's bytes rather than pop it. All of this is a no-op in the compiled code.
+#[inline]
+fn whole_block(ptr: *mut u8) -> *mut u8 {
+    expose(ptr);
+    std::ptr::with_exposed_provenance_mut(ptr.addr())
+}
+
+/// Exposes the provenance of a block `System` returned, for [`whole_block`].
+#[inline]
+fn expose(ptr: *mut u8) {
+    let _ = ptr.expose_provenance();
+}
+
 /// Where the trailer of an allocation of `size` bytes goes, and the size to ask the system for.
 #[inline]
 fn extended(layout: Layout) -> Option<(usize, Layout)> {
@@ -96,6 +122,7 @@ impl AccountingAllocator {
     #[inline]
     unsafe fn tag(&self, ptr: *mut u8, offset: usize, size: usize) -> *mut u8 {
         if !ptr.is_null() {
+            expose(ptr);
             if !accounts::INSTALLED.load(Relaxed) {
                 accounts::install(self.max_accounts);
             }
@@ -135,11 +162,13 @@ unsafe impl GlobalAlloc for AccountingAllocator {
         // The caller passes the layout it allocated with, so `extended` succeeded then and
         // gives the same answer now.
         let Some((offset, full)) = extended(layout) else { return };
-        // SAFETY: `ptr` came from `alloc` with this layout, which wrote the trailer there.
-        let tag = unsafe { ptr.add(offset).cast::<u64>().read() };
+        let block = whole_block(ptr);
+        // SAFETY: `ptr` came from `alloc` with this layout, which wrote the trailer there (and
+        // exposed the block's provenance, which `block` has).
+        let tag = unsafe { block.add(offset).cast::<u64>().read() };
         accounts::credit(tag, layout.size());
-        // SAFETY: `ptr` was allocated by `System` with `full`.
-        unsafe { System.dealloc(ptr, full) };
+        // SAFETY: `block` was allocated by `System` with `full`.
+        unsafe { System.dealloc(block, full) };
     }
 
     #[inline]
@@ -151,12 +180,15 @@ unsafe impl GlobalAlloc for AccountingAllocator {
         let Some((new_offset, new_full)) = extended(new_layout) else {
             return std::ptr::null_mut();
         };
-        // SAFETY: `ptr` came from `alloc` with `layout`: the trailer is at `offset`.
-        let old = unsafe { ptr.add(offset).cast::<u64>().read() };
-        // SAFETY: `ptr` was allocated by `System` with `full`; `new_full.size()` is non-zero
+        let block = whole_block(ptr);
+        // SAFETY: `ptr` came from `alloc` with `layout`: the trailer is at `offset`, and
+        // `block` has the provenance of the whole block.
+        let old = unsafe { block.add(offset).cast::<u64>().read() };
+        // SAFETY: `block` was allocated by `System` with `full`; `new_full.size()` is non-zero
         // and does not overflow when rounded to the alignment (checked by `Layout`).
-        let new_ptr = unsafe { System.realloc(ptr, full, new_full.size()) };
+        let new_ptr = unsafe { System.realloc(block, full, new_full.size()) };
         if !new_ptr.is_null() {
+            expose(new_ptr);
             // The block now belongs to whoever resized it: a process that grows a buffer it
             // was handed pays for all of it, as if it had allocated a new one and copied.
             let account = accounts::current();
@@ -304,6 +336,38 @@ mod tests {
         // SAFETY: allocated by `A` with `layout`.
         unsafe { A.dealloc(ptr, layout) };
         assert_eq!(accounts::live(tag), None);
+    }
+
+    /// `ptr` re-derived through a `&mut [u8; N]`, as a `Box<[u8; N]>` hands it to `dealloc`:
+    /// its provenance covers the caller's `N` bytes and not the trailer.
+    ///
+    /// # Safety
+    ///
+    /// `ptr` is a live block of at least `N` bytes, not otherwise borrowed.
+    unsafe fn narrowed<const N: usize>(ptr: *mut u8) -> *mut u8 {
+        // SAFETY: the caller's promise.
+        unsafe { &mut *ptr.cast::<[u8; N]>() }.as_mut_ptr()
+    }
+
+    #[test]
+    fn a_pointer_that_covers_only_the_callers_bytes_still_reaches_the_trailer() {
+        let account = Account::open();
+        let _charged = ChargeTo::new(account.0);
+        let layout = Layout::new::<[u8; 56]>();
+        // SAFETY: a non-zero size.
+        let ptr = unsafe { A.alloc(layout) };
+        // SAFETY: a live block of 56 bytes.
+        let ptr = unsafe { narrowed::<56>(ptr) };
+        // SAFETY: a live block of `layout` from `A`; 200 is non-zero.
+        let grown = unsafe { A.realloc(ptr, layout, 200) };
+        assert!(!grown.is_null());
+        assert_eq!(account.live(), 200);
+        let grown_layout = Layout::from_size_align(200, 1).unwrap();
+        // SAFETY: a live block of 200 bytes.
+        let grown = unsafe { narrowed::<200>(grown) };
+        // SAFETY: a live block of `grown_layout` from `A`.
+        unsafe { A.dealloc(grown, grown_layout) };
+        assert_eq!(account.live(), 0);
     }
 
     #[test]
