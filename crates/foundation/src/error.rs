@@ -284,6 +284,15 @@ pub enum SpawnError {
     AddressClosed(Pid),
     /// The process started but its `init` failed (a supervised start waits for `init`).
     InitFailed(ExitReason),
+    /// The process asked for a `memory_limit` but every memory account is in use, so its
+    /// memory could not be measured: a limit is never dropped silently. A process without a
+    /// limit still spawns (it then shares the runtime's account). See
+    /// [`memory`](crate::memory#when-every-account-is-in-use).
+    NoMemoryAccount {
+        /// Accounts open, all of them: the installed allocator's
+        /// [`max_accounts`](crate::memory::AccountingAllocator::with_max_accounts).
+        in_use: usize,
+    },
 }
 
 impl fmt::Display for SpawnError {
@@ -301,6 +310,11 @@ impl fmt::Display for SpawnError {
             SpawnError::AddressClosed(pid) => {
                 write!(f, "cannot restart {pid}: its address was closed for good")
             }
+            SpawnError::NoMemoryAccount { in_use } => write!(
+                f,
+                "no memory account is free for `memory_limit` (all {in_use} in use): spawn \
+                 without a limit, or allow more with `AccountingAllocator::with_max_accounts`"
+            ),
         }
     }
 }

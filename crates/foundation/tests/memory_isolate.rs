@@ -133,3 +133,37 @@ async fn the_callers_memory_does_not_move_when_it_isolates_100_mib() {
     assert!(after.abs_diff(before) < 64 * 1024, "{before} -> {after}");
     assert!(peak < 100 * MIB as u64, "the 100 MiB were never the caller's: peak {peak}");
 }
+
+/// Sets its flag when dropped; holds a clone of an `Arc` the test counts.
+struct DropFlag {
+    flag: std::sync::Arc<std::sync::atomic::AtomicBool>,
+    _counted: std::sync::Arc<()>,
+}
+
+impl Drop for DropFlag {
+    fn drop(&mut self) {
+        self.flag.store(true, std::sync::atomic::Ordering::SeqCst);
+    }
+}
+
+#[tokio::test(start_paused = true)]
+async fn dropping_the_isolate_future_stops_the_work() {
+    let dropped = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let counted = std::sync::Arc::new(());
+    let guard = DropFlag {
+        flag: std::sync::Arc::clone(&dropped),
+        _counted: std::sync::Arc::clone(&counted),
+    };
+    // No timeout of its own: only the caller gives up, by dropping the future.
+    let work = isolate(Isolation::new(), move || async move {
+        let _guard = guard;
+        std::future::pending::<()>().await
+    });
+    let gave_up = tokio::time::timeout(Duration::from_secs(1), work).await;
+    assert!(gave_up.is_err(), "the work never ends");
+    for _ in 0..8 {
+        tokio::task::yield_now().await;
+    }
+    assert!(dropped.load(std::sync::atomic::Ordering::SeqCst), "the work still runs");
+    assert_eq!(std::sync::Arc::strong_count(&counted), 1, "the work still holds its state");
+}

@@ -388,7 +388,7 @@ impl<CM: Send + 'static, WM: Send + 'static> Ecosystem<CM, WM> {
             pid: alive.then_some(pid),
             state,
             status: alive.then(|| core.status()),
-            memory: crate::memory::live(core.account),
+            memory: core.memory(),
             mailbox_len: shared.mailbox.len(),
             mailbox_capacity: shared.mailbox.capacity(),
             mailbox_full: shared.mailbox.is_full(),

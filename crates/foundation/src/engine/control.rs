@@ -162,8 +162,9 @@ pub(crate) struct Core {
     /// Set once the mailbox is closed for good: the address's last word.
     final_exit: OnceLock<ExitReason>,
     exit_event: Event,
-    /// The memory account this process's allocations are charged to.
-    pub(crate) account: u64,
+    /// The memory account of the current incarnation: its allocations are charged to it. A
+    /// new incarnation gets a fresh one (`spawn::respawn`); read at every poll.
+    account: AtomicU64,
     /// Bytes the process may hold; 0 for no limit.
     memory_limit: AtomicU64,
     overrun: AtomicBool,
@@ -176,7 +177,7 @@ pub(crate) struct Core {
 impl Core {
     pub(crate) fn new(pid: Pid, parent: Option<Pid>, trap_exit: bool, account: u64) -> Self {
         Core {
-            account,
+            account: AtomicU64::new(account),
             memory_limit: AtomicU64::new(0),
             overrun: AtomicBool::new(false),
             gc_eager: AtomicBool::new(false),
@@ -266,13 +267,34 @@ impl Core {
         self.gc_eager.load(Relaxed)
     }
 
+    /// The memory account of the current incarnation.
+    #[inline]
+    pub(crate) fn account(&self) -> u64 {
+        self.account.load(Relaxed)
+    }
+
+    /// Gives the next incarnation `fresh` as its account; returns the one it replaces.
+    pub(crate) fn replace_account(&self, fresh: u64) -> u64 {
+        self.account.swap(fresh, Relaxed)
+    }
+
     /// Bytes the process's account holds, if the accounting allocator is installed.
     pub(crate) fn memory(&self) -> Option<u64> {
-        crate::memory::live(self.account)
+        crate::memory::live(self.account())
+    }
+
+    /// The most the current incarnation has held, if the accounting allocator is installed.
+    pub(crate) fn memory_peak(&self) -> Option<u64> {
+        crate::memory::peak(self.account())
     }
 
     pub(crate) fn set_memory_limit(&self, limit: Option<u64>) {
         self.memory_limit.store(limit.unwrap_or(0), Relaxed);
+    }
+
+    /// Bytes the process may hold, if it has a limit.
+    pub(crate) fn memory_limit(&self) -> Option<u64> {
+        Some(self.memory_limit.load(Relaxed)).filter(|&limit| limit != 0)
     }
 
     /// After a poll: if the process holds more than its limit, tell it (once per incarnation).
@@ -281,7 +303,7 @@ impl Core {
         if limit == 0 {
             return;
         }
-        if let Some(held) = crate::memory::live(self.account)
+        if let Some(held) = self.memory()
             && held > limit
             && !self.overrun.swap(true, AcqRel)
         {
@@ -498,7 +520,7 @@ impl Core {
 
 impl Drop for Core {
     fn drop(&mut self) {
-        crate::memory::close(self.account);
+        crate::memory::close(*self.account.get_mut());
     }
 }
 

@@ -407,7 +407,8 @@ impl<M, F: std::future::Future> std::future::Future for Accounted<M, F> {
         let this = self.project();
         let core = &this.shared.core;
         let polled = {
-            let _charged = crate::memory::ChargeTo::new(core.account);
+            // Read at every poll: a restart gives the process a fresh account.
+            let _charged = crate::memory::ChargeTo::new(core.account());
             crate::engine::traffic::begin_poll();
             let polled = this.inner.poll(cx);
             this.shared.traffic.add_sent(crate::engine::traffic::end_poll());

@@ -86,16 +86,26 @@ pub(crate) fn spawn<P: Process>(
         });
     }
 
+    let account = match memory::open() {
+        Some(account) => account,
+        // A limit needs an account to measure against: never drop it silently.
+        None if opts.memory_limit.is_some() => {
+            return Err(SpawnError::NoMemoryAccount { in_use: memory::capacity() });
+        }
+        None => memory::RUNTIME,
+    };
     let pid = state.next_pid();
-    // The process pays for its own control block, mailbox and task.
-    let account = memory::open().unwrap_or(memory::RUNTIME);
-    let _charged = memory::ChargeTo::new(account);
     let core = Core::new(pid, parent_core.map(|p| p.pid()), opts.trap_exit, account);
     if opts.held {
         core.set_held();
     }
     core.set_memory_limit(opts.memory_limit);
-    let shared = Arc::new(Shared::new(core, Mailbox::with_overflow(opts.capacity, opts.overflow)));
+    // The process pays for its own control block and mailbox (one allocation) and its task
+    // (in `arm`), nothing else.
+    let shared = {
+        let _charged = memory::ChargeTo::new(account);
+        Arc::new(Shared::new(core, Mailbox::with_overflow(opts.capacity, opts.overflow)))
+    };
     let monitor = arm(node, parent_core, &shared, process, opts, init_ack)?;
     Ok((ProcessRef::from_retained(shared), monitor))
 }
@@ -109,10 +119,10 @@ pub(crate) fn reserve<M: Send + 'static>(
 ) -> Result<Arc<Shared<M>>, SpawnError> {
     check_mailbox(capacity, overflow)?;
     let account = memory::open().unwrap_or(memory::RUNTIME);
-    let _charged = memory::ChargeTo::new(account);
     let core = Core::new(node.state.next_pid(), None, false, account);
     core.set_held();
     core.hand_over();
+    let _charged = memory::ChargeTo::new(account);
     Ok(Arc::new(Shared::new(core, Mailbox::with_overflow(capacity, overflow))))
 }
 
@@ -138,9 +148,12 @@ pub(crate) fn respawn<P: Process>(
     if !shared.core.adopt() {
         return Err(SpawnError::AddressClosed(shared.core.pid()));
     }
+    if let Err(err) = renew_account(&shared.core) {
+        shared.core.hand_over();
+        return Err(err);
+    }
     let parent_core = parent.core();
     let pid = state.next_pid();
-    let _charged = memory::ChargeTo::new(shared.core.account);
     shared.core.begin_incarnation(pid, Some(parent_core.pid()), trap_exit);
     let opts = SpawnOptions {
         name,
@@ -163,7 +176,35 @@ pub(crate) fn respawn<P: Process>(
     }
 }
 
+/// Gives a new incarnation a fresh memory account, as a restarted BEAM process gets a fresh
+/// heap, and closes the previous incarnation's: what that one still holds (data it handed to
+/// others, its messages not yet consumed, the control block it was charged for) moves to the
+/// runtime account, and the peak starts again. The first incarnation of a reserved address
+/// keeps the account it was reserved with.
+///
+/// The previous account is closed first, so that with every account in use a restart takes
+/// its predecessor's slot back (with a new generation) rather than failing.
+fn renew_account(core: &Core) -> Result<(), SpawnError> {
+    let first = core.last_exit().is_none();
+    if first && core.account() != memory::RUNTIME {
+        return Ok(());
+    }
+    memory::close(core.replace_account(memory::RUNTIME));
+    let fresh = match memory::open() {
+        Some(account) => account,
+        None if core.memory_limit().is_some() => {
+            return Err(SpawnError::NoMemoryAccount { in_use: memory::capacity() });
+        }
+        None => memory::RUNTIME,
+    };
+    core.replace_account(fresh);
+    Ok(())
+}
+
 /// Makes a prepared process visible (table, name, link or monitor) and starts its task.
+///
+/// The process's task is charged to the process; everything else here (the node's process
+/// table and names, links) to the shared heap, so a child never pays for a table's rehash.
 fn arm<P: Process>(
     node: &Node,
     parent: Option<&Core>,
@@ -172,6 +213,7 @@ fn arm<P: Process>(
     opts: &SpawnOptions,
     init_ack: Option<InitAck>,
 ) -> Result<Option<MonitorRef>, SpawnError> {
+    let _shared_heap = memory::ChargeTo::shared_heap();
     let state = &node.state;
     let pid = shared.core.pid();
     state.table.insert(pid.local_id(), Arc::clone(shared) as Arc<dyn AnyProcess>);
@@ -221,6 +263,7 @@ fn arm<P: Process>(
     let mut teardown = run_loop::Teardown::new(Arc::clone(shared), node.clone());
     let body = async move { run_loop::run(process, ctx, &mut teardown).await };
     let task = run_loop::Accounted::new(Arc::clone(shared), body);
+    let _charged = memory::ChargeTo::new(shared.core.account());
     drop(state.runtime.spawn(task));
     Ok(monitor)
 }

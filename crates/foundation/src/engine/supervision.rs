@@ -46,6 +46,8 @@ pub(crate) struct StartArgs {
     pub(crate) name: Option<Name>,
     /// `None`: unbounded.
     pub(crate) capacity: Option<usize>,
+    /// Bytes each incarnation may hold.
+    pub(crate) memory_limit: Option<u64>,
 }
 
 /// Starts `make()` linked to the supervisor, as a new process or in the address `mode` names.
@@ -61,6 +63,9 @@ pub(crate) fn start_child<P: Process>(
     match mode {
         StartMode::Fresh => {
             let mut builder = ctx.process().held().trap_exit(trap_exit).init_ack(ack);
+            if let Some(limit) = args.memory_limit {
+                builder = builder.memory_limit(limit);
+            }
             builder = match capacity {
                 Some(capacity) => builder.mailbox_capacity(capacity),
                 None => builder.unbounded_mailbox(),
@@ -606,6 +611,6 @@ pub(crate) fn start_linked(
     mode: StartMode<'_>,
     ack: InitAck,
 ) -> Result<Option<ChildProcess>, SpawnError> {
-    let args = StartArgs { name: args.name.clone(), capacity: None };
+    let args = StartArgs { capacity: None, ..args.clone() };
     start_child(ctx, &args, mode, true, || Supervisor::new(spec), ack)
 }

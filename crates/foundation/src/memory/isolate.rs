@@ -43,6 +43,18 @@ impl Isolation {
         self
     }
 
+    /// Opens the work's account: its own, or the runtime's when none is free and the work
+    /// has no cap.
+    fn account(&self) -> Result<u64, IsolateError> {
+        match accounts::open() {
+            Some(account) => Ok(account),
+            None if self.memory_limit.is_some() => {
+                Err(IsolateError::NoMemoryAccount { in_use: accounts::capacity() })
+            }
+            None => Ok(accounts::RUNTIME),
+        }
+    }
+
     fn validate(&self) -> Result<(), IsolateError> {
         if self.timeout.is_some_and(|t| t.is_zero()) {
             return Err(IsolateError::InvalidConfig { field: "timeout", allowed: "above zero" });
@@ -79,6 +91,14 @@ pub enum IsolateError {
         /// What it allows.
         allowed: &'static str,
     },
+    /// A `memory_limit` was asked for but every memory account is in use, so the work's
+    /// memory could not be measured; it did not run. Work without a cap still runs (on the
+    /// runtime's account). See [`memory`](crate::memory#when-every-account-is-in-use).
+    NoMemoryAccount {
+        /// Accounts open, all of them: the installed allocator's
+        /// [`max_accounts`](super::AccountingAllocator::with_max_accounts).
+        in_use: usize,
+    },
 }
 
 impl fmt::Display for IsolateError {
@@ -92,6 +112,11 @@ impl fmt::Display for IsolateError {
             IsolateError::InvalidConfig { field, allowed } => {
                 write!(f, "invalid `{field}`: allowed values are {allowed}")
             }
+            IsolateError::NoMemoryAccount { in_use } => write!(
+                f,
+                "no memory account is free for `memory_limit` (all {in_use} in use): run \
+                 without a cap, or allow more with `AccountingAllocator::with_max_accounts`"
+            ),
         }
     }
 }
@@ -142,15 +167,55 @@ fn over(account: u64, limit: Option<u64>) -> Option<IsolateError> {
     (held > limit).then_some(IsolateError::MemoryLimit { limit, held })
 }
 
+/// Closes the work's account when dropped: with the work itself, when it ends, is aborted, or
+/// is dropped before it ever ran. What it still holds then moves to the runtime account.
+struct Closing(u64);
+
+impl Drop for Closing {
+    fn drop(&mut self) {
+        accounts::close(self.0);
+    }
+}
+
+/// Aborts the work's task when the caller stops waiting for it (its future is dropped, or the
+/// timeout elapsed). A no-op once the task has ended.
+struct AbortOnDrop(tokio::task::AbortHandle);
+
+impl Drop for AbortOnDrop {
+    fn drop(&mut self) {
+        self.0.abort();
+    }
+}
+
+fn joined<T>(
+    outcome: Result<Result<T, IsolateError>, tokio::task::JoinError>,
+) -> Result<T, IsolateError> {
+    match outcome {
+        Ok(result) => result,
+        Err(join) if join.is_panic() => Err(panicked(&*join.into_panic())),
+        Err(_) => Err(IsolateError::Panicked(Arc::from("isolated work was cancelled"))),
+    }
+}
+
 /// Runs async work on its own task, with its own memory account, and returns its value.
 ///
 /// Its allocations are charged to its own account, not the caller's; a panic comes back as
 /// [`IsolateError::Panicked`]; past the timeout or over the memory cap (checked after every
 /// poll: the overshoot is one poll's allocations) the work is dropped, which frees what it
-/// held, and the error says why. The value it returns stays charged to the work's account
-/// until dropped (then to the runtime's): the caller's figure does not move.
+/// held, and the error says why. Its account is closed when the work ends: the value it
+/// returns moves to the runtime account with whatever else it still holds, so the caller's
+/// figure does not move.
+///
+/// With a [`memory_limit`](Isolation::memory_limit) and no account free, the work does not run
+/// ([`IsolateError::NoMemoryAccount`]).
 ///
 /// Must be called within a tokio runtime.
+///
+/// # Cancel safety
+///
+/// Dropping the returned future (in a `select!`, or under a `timeout`) loses the work's value,
+/// but leaves nothing behind: the work's task is aborted, so the work is dropped at its next
+/// `.await` (or never starts), which frees what it held, and its account is closed.
 ///
 /// ```
 /// # #[tokio::main(flavor = "current_thread")]
@@ -167,49 +232,51 @@ where
     T: Send + 'static,
 {
     limits.validate()?;
-    let account = accounts::open().unwrap_or(accounts::RUNTIME);
+    let account = limits.account()?;
+    let closing = Closing(account);
     let task = {
         let _charged = ChargeTo::new(account);
         tokio::spawn(async move {
+            let _closing = closing;
             let work = catch_unwind(AssertUnwindSafe(work)).map_err(|p| panicked(&*p))?;
             Isolated { account, limit: limits.memory_limit, inner: work }.await
         })
     };
-    let abort = task.abort_handle();
+    let _abort = AbortOnDrop(task.abort_handle());
     let outcome = match limits.timeout {
         Some(timeout) => match tokio::time::timeout(timeout, task).await {
             Ok(joined) => joined,
-            Err(_) => {
-                abort.abort();
-                accounts::close(account);
-                return Err(IsolateError::Timeout(timeout));
-            }
+            Err(_) => return Err(IsolateError::Timeout(timeout)),
         },
         None => task.await,
     };
-    accounts::close(account);
-    match outcome {
-        Ok(result) => result,
-        Err(join) if join.is_panic() => Err(panicked(&*join.into_panic())),
-        Err(_) => Err(IsolateError::Panicked(Arc::from("isolated work was cancelled"))),
-    }
+    joined(outcome)
 }
 
 /// Runs blocking work on tokio's blocking pool, with its own memory account.
 ///
-/// As [`isolate`], with two differences a thread imposes: blocking work cannot be stopped, so
-/// past the timeout the error comes back at once but the work runs on until it ends (and then
-/// frees what it held); and the memory cap is checked when the work ends, so an over-cap run
-/// returns [`IsolateError::MemoryLimit`] (its value dropped) instead of being cut short. For a
-/// hard cap, use async work with [`isolate`].
+/// As [`isolate`], with two differences a thread imposes: blocking work cannot be stopped once
+/// it runs, so past the timeout the error comes back at once but the work runs on until it
+/// ends (then frees what it held, and its account closes); and the memory cap is checked when
+/// the work ends, so an over-cap run returns [`IsolateError::MemoryLimit`] (its value dropped)
+/// instead of being cut short. For a hard cap, use async work with [`isolate`].
+///
+/// # Cancel safety
+///
+/// Dropping the returned future loses the work's value. Work that has not started on the
+/// blocking pool yet never starts (its account closes at once); work already running on its
+/// thread cannot be stopped: it runs to its end, and its account closes then (what it still
+/// holds moves to the runtime account).
 pub async fn isolate_blocking<T, W>(limits: Isolation, work: W) -> Result<T, IsolateError>
 where
     W: FnOnce() -> T + Send + 'static,
     T: Send + 'static,
 {
     limits.validate()?;
-    let account = accounts::open().unwrap_or(accounts::RUNTIME);
+    let account = limits.account()?;
+    let closing = Closing(account);
     let task = tokio::task::spawn_blocking(move || {
+        let _closing = closing;
         let _charged = ChargeTo::new(account);
         let value = catch_unwind(AssertUnwindSafe(work)).map_err(|p| panicked(&*p))?;
         let peak = accounts::peak(account);
@@ -221,25 +288,14 @@ where
             _ => Ok(value),
         }
     });
-    let mut task = task;
+    // Keeps work that has not started from starting once nobody waits for it.
+    let _abort = AbortOnDrop(task.abort_handle());
     let outcome = match limits.timeout {
-        Some(timeout) => match tokio::time::timeout(timeout, &mut task).await {
+        Some(timeout) => match tokio::time::timeout(timeout, task).await {
             Ok(joined) => joined,
-            Err(_) => {
-                // The thread runs on; its account closes when it ends.
-                drop(tokio::spawn(async move {
-                    let _ = task.await;
-                    accounts::close(account);
-                }));
-                return Err(IsolateError::Timeout(timeout));
-            }
+            Err(_) => return Err(IsolateError::Timeout(timeout)),
         },
-        None => (&mut task).await,
+        None => task.await,
     };
-    accounts::close(account);
-    match outcome {
-        Ok(result) => result,
-        Err(join) if join.is_panic() => Err(panicked(&*join.into_panic())),
-        Err(_) => Err(IsolateError::Panicked(Arc::from("isolated work was cancelled"))),
-    }
+    joined(outcome)
 }

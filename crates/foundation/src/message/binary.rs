@@ -45,7 +45,7 @@ impl Binary {
     /// Builds a binary on the shared heap: `fill` writes into a buffer of at least `capacity`
     /// bytes (it may write more; `bytes::BufMut` is implemented for it).
     pub fn build(capacity: usize, fill: impl FnOnce(&mut Vec<u8>)) -> Binary {
-        let _shared_heap = crate::memory::ChargeTo::new(crate::memory::RUNTIME);
+        let _shared_heap = crate::memory::ChargeTo::shared_heap();
         let mut buf = Vec::with_capacity(capacity);
         fill(&mut buf);
         buf.shrink_to_fit();
@@ -54,7 +54,7 @@ impl Binary {
 
     /// Copies `data` into a new binary on the shared heap.
     pub fn copy_from_slice(data: &[u8]) -> Binary {
-        let _shared_heap = crate::memory::ChargeTo::new(crate::memory::RUNTIME);
+        let _shared_heap = crate::memory::ChargeTo::shared_heap();
         Binary::tracked(data.to_vec())
     }
 

@@ -192,8 +192,8 @@ impl Node {
             groups: rel.groups().map(|g| g.to_string()).collect(),
             trap_exit: core.traps_exits(),
             parent: core.parent(),
-            memory: crate::memory::live(core.account),
-            memory_peak: crate::memory::peak(core.account),
+            memory: core.memory(),
+            memory_peak: core.memory_peak(),
         })
     }
 

@@ -56,7 +56,7 @@ pub struct ProcessInfo {
     /// [`AccountingAllocator`](crate::memory::AccountingAllocator); `None` without it (never an
     /// estimate). See [`memory`](crate::memory) for what is counted.
     pub memory: Option<u64>,
-    /// The most it has held (over all its incarnations, for a supervised process); `None`
-    /// without the allocator.
+    /// The most it has held since its current incarnation started (a restart starts on a
+    /// fresh account; see [`memory`](crate::memory#restarts)); `None` without the allocator.
     pub memory_peak: Option<u64>,
 }

@@ -33,6 +33,9 @@ impl<'a> Groups<'a> {
         }
         let state = &self.node.state;
         let process = state.get(pid).ok_or(RegisterError::NoProcess(pid))?;
+        // The groups are the node's: their growth is charged to the shared heap, not to the
+        // process that joins (see `memory`).
+        let _shared_heap = crate::memory::ChargeTo::shared_heap();
         let mut groups = state.groups.write();
         let mut rel = process.core().relations.lock();
         if rel.exited {

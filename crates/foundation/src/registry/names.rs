@@ -31,6 +31,9 @@ impl<'a> Registry<'a> {
         }
         let state = &self.node.state;
         let process = state.get(pid).ok_or(RegisterError::NoProcess(pid))?;
+        // The registry is the node's: its growth is charged to the shared heap, not to the
+        // process that registers (see `memory`).
+        let _shared_heap = crate::memory::ChargeTo::shared_heap();
         let mut names = state.names.write();
         if let Some(&holder) = names.get(&name) {
             return Err(RegisterError::Taken { name, holder });

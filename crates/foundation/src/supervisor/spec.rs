@@ -203,7 +203,7 @@ impl ChildSpec {
             restart: Restart::Permanent,
             shutdown,
             kind,
-            args: StartArgs { name: None, capacity },
+            args: StartArgs { name: None, capacity, memory_limit: None },
             unstarted: None,
         }
     }
@@ -246,6 +246,17 @@ impl ChildSpec {
     /// supervisor's mailbox is unbounded). `0` is rejected when the child starts.
     pub fn mailbox_capacity(mut self, capacity: usize) -> Self {
         self.args.capacity = Some(capacity);
+        self
+    }
+
+    /// Ends the child with [`ExitReason::MemoryLimit`](crate::ExitReason::MemoryLimit) once
+    /// an incarnation holds more than `bytes`, as
+    /// [`ProcessBuilder::memory_limit`](crate::ProcessBuilder::memory_limit) does; the
+    /// supervisor then applies the child's restart policy. Each incarnation is measured on an
+    /// account of its own (see [`memory`](crate::memory#restarts)). Below 4,096 bytes is
+    /// rejected when the child starts.
+    pub fn memory_limit(mut self, bytes: u64) -> Self {
+        self.args.memory_limit = Some(bytes);
         self
     }
 
