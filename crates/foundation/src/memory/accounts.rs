@@ -20,6 +20,11 @@ pub(crate) const RUNTIME: u64 = 0;
 
 static TABLE: Table = Table::new();
 
+/// `true` for the table the accounting allocator charges.
+pub(crate) fn is_global(table: &Table) -> bool {
+    std::ptr::eq(table, &TABLE)
+}
+
 /// Set once the accounting allocator has served an allocation: until then, figures are
 /// unavailable, never guessed.
 pub(crate) static INSTALLED: AtomicBool = AtomicBool::new(false);

@@ -10,8 +10,13 @@
 //! The allocator's side ([`Table::charge`], [`Table::credit`]) never allocates, never locks
 //! and never panics: a tag whose slot does not exist (its chunk was never allocated, its index
 //! is out of range: a forged or corrupted trailer) or whose generation is stale is the runtime
-//! account. Chunks are allocated by [`Table::open`] only, charged to the runtime, and never
-//! freed: a slot, once handed out, stays valid for the table's life.
+//! account. Chunks are allocated by [`Table::open`] only, and never freed: a slot, once handed
+//! out, stays valid for the table's life.
+//!
+//! The chunks and the free list are the table's own bookkeeping, as malloc's arenas are
+//! malloc's: no account is charged for them (their bytes are credited back to the runtime
+//! account as they are allocated, and they are never freed), so accounted memory after a
+//! burst of processes returns to where it was, whatever the table grew to.
 
 use std::sync::atomic::Ordering::{AcqRel, Acquire, Relaxed, Release};
 use std::sync::atomic::{AtomicU32, AtomicU64};
@@ -169,15 +174,33 @@ impl Table {
             }
         };
         let (k, offset) = locate(p as usize)?;
-        let chunk = self
-            .chunks
-            .get(k)?
-            .get_or_init(|| std::iter::repeat_with(Slot::default).take(chunk_len(k)).collect());
+        let chunk = self.chunks.get(k)?.get_or_init(|| self.grow(k));
         let slot = chunk.get(offset)?;
         slot.live.store(0, Relaxed);
         slot.peak.store(0, Relaxed);
         let generation = slot.generation.load(Acquire);
         Some(u64::from(generation) << 32 | (p as u64 + RUNTIME_STRIPES as u64))
+    }
+
+    /// Makes chunk `k`, and room in the free list for every slot up to its end, so that closing
+    /// an account never grows the list. Neither is counted in any account (see the module
+    /// docs): what they cost is credited back at once. Runs under `ChargeTo(RUNTIME)`.
+    fn grow(&self, k: usize) -> Box<[Slot]> {
+        let chunk: Box<[Slot]> = std::iter::repeat_with(Slot::default).take(chunk_len(k)).collect();
+        let mut uncounted = std::mem::size_of_val(&*chunk);
+        if let Ok(mut free) = self.free.lock() {
+            let slots = (FIRST * ((1 << (k + 1)) - 1)).min(MAX_ACCOUNTS);
+            let before = free.capacity();
+            let more = slots.saturating_sub(free.len());
+            free.reserve_exact(more);
+            uncounted += (free.capacity() - before) * std::mem::size_of::<u32>();
+        }
+        // Credited where the allocator charged it: the global table's runtime account, when
+        // this is the global table (a test's own table was not allocated by the allocator).
+        if accounts::is_global(self) {
+            accounts::credit(RUNTIME, uncounted);
+        }
+        chunk
     }
 
     /// Closes an account: what it still holds moves to the runtime's, later frees of its

@@ -297,7 +297,9 @@ impl<M> fmt::Debug for ProcessRef<M> {
 /// Two addresses are equal when they are the same address. A supervised process keeps its
 /// address across restarts while its [`pid`](ProcessRef::pid) changes, so equality and hashing
 /// follow the address, not the pid: an address kept in a `HashSet` or as a map key is still
-/// found after its process restarts.
+/// found after its process restarts. (Clippy's `mutable_key_type` lint cannot see that the
+/// atomics inside an address never take part in its hash: list `foundation::ProcessRef` under
+/// `ignore-interior-mutability` in `clippy.toml`, or allow the lint where you key by address.)
 impl<M> PartialEq for ProcessRef<M> {
     fn eq(&self, other: &Self) -> bool {
         Arc::ptr_eq(&self.shared, &other.shared)
