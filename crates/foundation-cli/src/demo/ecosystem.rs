@@ -7,14 +7,58 @@
 //! worker itself ended before acknowledging. The ledger keeps the first result of each job
 //! (exactly-once effects) and notes every job that ran again, with why.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::HashMap;
 use std::sync::{Arc, Mutex, PoisonError};
 
 use foundation::ecosystem::{Dispatcher, EcosystemConfig, EcosystemSpec, Job};
 use foundation::{BoxError, Context, Process, ProcessRef, ReplyTo};
 
 /// How many jobs that ran twice the summary lists one by one (all are counted).
-const LISTED: usize = 20;
+pub(crate) const LISTED: usize = 20;
+
+/// Why a job ran more than once.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub(crate) enum Why {
+    /// Its worker's call to confirm the result found the coordinator gone.
+    CoordinatorGone,
+    /// The coordinator died after recording the result, before replying to the worker.
+    DiedBeforeReplying,
+    /// The worker's call to confirm the result timed out.
+    ConfirmTimedOut,
+    /// The worker ended after its result was recorded, before acknowledging the job (killed
+    /// while its confirmation was on its way back).
+    WorkerEnded,
+}
+
+impl Why {
+    pub(crate) const ALL: [Why; 4] =
+        [Why::CoordinatorGone, Why::DiedBeforeReplying, Why::ConfirmTimedOut, Why::WorkerEnded];
+
+    pub(crate) fn text(self) -> &'static str {
+        match self {
+            Why::CoordinatorGone => {
+                "its result was recorded, but the coordinator was gone when asked to confirm"
+            }
+            Why::DiedBeforeReplying => {
+                "the coordinator died after recording its result, before confirming it"
+            }
+            Why::ConfirmTimedOut => "the confirmation of its recorded result timed out",
+            Why::WorkerEnded => {
+                "its worker ended after its result was recorded, before acknowledging it"
+            }
+        }
+    }
+
+    fn of(error: &foundation::CallError) -> Why {
+        if error.is_no_reply() {
+            Why::DiedBeforeReplying
+        } else if error.is_timeout() {
+            Why::ConfirmTimedOut
+        } else {
+            Why::CoordinatorGone
+        }
+    }
+}
 
 /// Results by job id, kept outside any incarnation of the coordinator and on the shared heap
 /// (as an ETS table is off every process's heap), so a restarted coordinator forgets nothing
@@ -23,25 +67,20 @@ const LISTED: usize = 20;
 pub(crate) struct Ledger {
     done: Mutex<HashMap<u64, u64>>,
     /// Jobs whose worker could not get its result confirmed, with why.
-    unconfirmed: Mutex<HashMap<u64, String>>,
-    repeats: Mutex<Repeats>,
+    unconfirmed: Mutex<HashMap<u64, Why>>,
+    repeats: Mutex<Tally>,
 }
 
-/// Jobs that ran more than once.
-#[derive(Default)]
-struct Repeats {
-    count: u64,
-    by_reason: BTreeMap<String, u64>,
-    listed: Vec<(u64, String)>,
-}
-
-/// What the ledger says at the end.
-#[derive(Clone, Debug, Default)]
+/// What the ledger says at the end: fixed-size, so that it holds nothing on the heap while
+/// the demo reads the heap after the ecosystem is gone.
+#[derive(Clone, Copy, Debug, Default)]
 pub(crate) struct Tally {
     pub(crate) completed: u64,
     pub(crate) duplicated: u64,
-    pub(crate) duplicate_reasons: BTreeMap<String, u64>,
-    pub(crate) duplicates: Vec<(u64, String)>,
+    /// Jobs that ran again, by [`Why::ALL`]'s order.
+    pub(crate) by_reason: [u64; 4],
+    /// The first [`LISTED`] of them.
+    pub(crate) listed: [Option<(u64, Why)>; LISTED],
 }
 
 impl Ledger {
@@ -51,36 +90,32 @@ impl Ledger {
             let mut done = self.done.lock().unwrap_or_else(PoisonError::into_inner);
             done.insert(n, value).is_none()
         });
+        let unconfirmed =
+            self.unconfirmed.lock().unwrap_or_else(PoisonError::into_inner).remove(&n);
         if fresh {
-            // A first result that comes after an unconfirmed attempt whose record never
-            // happened (the coordinator died before it): nothing ran twice.
-            foundation::memory::on_shared_heap(|| {
-                self.unconfirmed.lock().unwrap_or_else(PoisonError::into_inner).remove(&n);
-            });
+            // A first result after an unconfirmed attempt whose record never happened (the
+            // coordinator died before it): nothing ran twice.
             return;
         }
-        let why = self
-            .unconfirmed
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .remove(&n)
-            .unwrap_or_else(|| {
-                "its worker ended after its result was recorded, before acknowledging it".into()
-            });
-        foundation::memory::on_shared_heap(|| {
-            let mut repeats = self.repeats.lock().unwrap_or_else(PoisonError::into_inner);
-            repeats.count += 1;
-            *repeats.by_reason.entry(why.clone()).or_default() += 1;
-            if repeats.listed.len() < LISTED {
-                repeats.listed.push((n, why));
-            }
-        });
+        let why = unconfirmed.unwrap_or(Why::WorkerEnded);
+        let mut repeats = self.repeats.lock().unwrap_or_else(PoisonError::into_inner);
+        let at = repeats.duplicated as usize;
+        if let Some(slot) = repeats.listed.get_mut(at) {
+            *slot = Some((n, why));
+        }
+        repeats.duplicated += 1;
+        if let Some(i) = Why::ALL.iter().position(|w| *w == why) {
+            repeats.by_reason[i] += 1;
+        }
     }
 
     /// A worker could not get job `n`'s result confirmed; it goes round again.
-    fn unconfirmed(&self, n: u64, why: String) {
+    fn unconfirmed(&self, n: u64, error: &foundation::CallError) {
         foundation::memory::on_shared_heap(|| {
-            self.unconfirmed.lock().unwrap_or_else(PoisonError::into_inner).insert(n, why);
+            self.unconfirmed
+                .lock()
+                .unwrap_or_else(PoisonError::into_inner)
+                .insert(n, Why::of(error));
         });
     }
 
@@ -90,12 +125,9 @@ impl Ledger {
     }
 
     pub(crate) fn tally(&self) -> Tally {
-        let repeats = self.repeats.lock().unwrap_or_else(PoisonError::into_inner);
         Tally {
             completed: self.completed(),
-            duplicated: repeats.count,
-            duplicate_reasons: repeats.by_reason.clone(),
-            duplicates: repeats.listed.clone(),
+            ..*self.repeats.lock().unwrap_or_else(PoisonError::into_inner)
         }
     }
 }
@@ -171,7 +203,7 @@ impl Process for Worker {
                     Ok(()) => {
                         job.ack();
                     }
-                    Err(error) => self.ledger.unconfirmed(n, format!("unconfirmed: {error}")),
+                    Err(error) => self.ledger.unconfirmed(n, &error),
                 }
             }
             // One handler that never ends: a megabyte, then a yield (where the memory limit is

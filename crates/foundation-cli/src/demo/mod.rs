@@ -10,9 +10,9 @@
 
 mod ecosystem;
 mod plan;
+mod restarts;
 mod summary;
 
-use std::collections::BTreeMap;
 use std::io::IsTerminal;
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::{Duration, Instant};
@@ -20,7 +20,6 @@ use std::time::{Duration, Instant};
 use foundation::Node;
 use foundation::ecosystem::{EcosystemConfig, Topology};
 use foundation::supervisor::RestartIntensity;
-use foundation::telemetry::Event;
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 
 use ecosystem::{CoordMsg, Ledger, WorkerMsg};
@@ -56,56 +55,83 @@ impl Options {
 /// How long submitted work may take to finish once submission stops.
 const DRAIN: Duration = Duration::from_secs(120);
 
-/// What the telemetry observer counts.
-#[derive(Default)]
-struct Restarts {
-    coordinator: BTreeMap<String, u64>,
-    worker: BTreeMap<String, u64>,
-    memory_limit_exits: u64,
-}
-
-fn kind(reason: Option<&foundation::ExitReason>) -> String {
-    reason.map_or("unknown", foundation::ExitReason::kind).to_owned()
-}
+/// The warm-up's size: enough to touch every path the demo takes (dispatch, calls, kills,
+/// restarts, yields) once, small enough to take a moment.
+const WARM_UP_WORKERS: usize = 16;
+const WARM_UP_JOBS: u64 = 2 * plan::BATCH;
 
 pub(crate) async fn run(options: Options) -> Result<Summary, String> {
+    let node = Node::new().map_err(|e| e.to_string())?;
+    // A small ecosystem first, run and shut down, so that what the runtime and the node
+    // allocate once and keep (a scheduler's buffers, a table's first room) is in the baseline,
+    // and the final reading shows only what the measured ecosystem left behind.
+    let mut config = options.config.clone().workers(WARM_UP_WORKERS);
+    config.name = format!("{}-warm-up", config.name);
+    let warm_up = Options { config, stop: Stop::Jobs(WARM_UP_JOBS), quiet: true };
+    let (scratch, scratch_observer) = restarts::count(&node);
+    drive(&node, &warm_up, &scratch).await?;
+    node.telemetry().detach(scratch_observer);
+    drop(scratch);
+
+    let (restarts, observer) = restarts::count(&node);
+    settle().await;
     let baseline = foundation::memory::total_bytes().unwrap_or(0);
-    let mut summary = drive(&options).await?;
-    // Everything the demo made is dropped by now; tasks that were ending (watchers, the
-    // dispatcher's pump) get a moment to finish before the heap is read again.
-    for _ in 0..100 {
-        tokio::task::yield_now().await;
-    }
-    tokio::time::sleep(Duration::from_millis(50)).await;
+    let (mut summary, tally) = drive(&node, &options, &restarts).await?;
+    // The ecosystem is shut down and everything of it dropped (its handles, the demo's
+    // ledger: what is left of the run is fixed-size); tasks that were ending (watchers, the
+    // dispatcher's pump) get a moment to finish before the heap is read again, with the node
+    // still running.
+    settle().await;
     summary.baseline_memory_bytes = baseline;
     summary.final_memory_bytes = foundation::memory::total_bytes().unwrap_or(0);
+    summary.jobs_completed = tally.completed;
+    summary.jobs_duplicated = tally.duplicated;
+    summary.duplicate_reasons = ecosystem::Why::ALL
+        .iter()
+        .zip(tally.by_reason)
+        .filter(|(_, n)| *n > 0)
+        .map(|(why, n)| (why.text().to_owned(), n))
+        .collect();
+    summary.duplicates = tally
+        .listed
+        .iter()
+        .flatten()
+        .map(|(job, why)| Duplicate { job: *job, why: why.text().to_owned() })
+        .collect();
+    {
+        let r = restarts.lock().unwrap_or_else(PoisonError::into_inner);
+        summary.coordinator_restarts = r.coordinator.values().sum();
+        summary.worker_restarts = r.worker.values().sum();
+        summary.coordinator_restart_reasons = restarts::Restarts::seen(&r.coordinator);
+        summary.worker_restart_reasons = restarts::Restarts::seen(&r.worker);
+        summary.memory_limit_exits = r.memory_limit_exits;
+    }
+    node.telemetry().detach(observer);
+    node.shutdown(Duration::from_secs(5)).await;
     summary.settle();
     Ok(summary)
 }
 
-/// Runs the ecosystem, its load and its faults; shuts everything down before returning.
-async fn drive(options: &Options) -> Result<Summary, String> {
-    let node = Node::new().map_err(|e| e.to_string())?;
-    let restarts = Arc::new(Mutex::new(Restarts::default()));
-    {
-        let restarts = Arc::clone(&restarts);
-        node.telemetry().attach(move |event: &Event| {
-            let mut r = restarts.lock().unwrap_or_else(PoisonError::into_inner);
-            match event {
-                Event::CoordinatorRestarted { reason, .. } => {
-                    *r.coordinator.entry(kind(reason.as_ref())).or_default() += 1;
-                }
-                Event::WorkerRestarted { reason, .. } => {
-                    *r.worker.entry(kind(reason.as_ref())).or_default() += 1;
-                    if reason.as_ref().is_some_and(|r| r.is_memory_limit()) {
-                        r.memory_limit_exits += 1;
-                    }
-                }
-                _ => {}
-            }
-        });
+/// Lets tasks that are ending finish.
+async fn settle() {
+    for _ in 0..100 {
+        tokio::task::yield_now().await;
     }
+    tokio::time::sleep(Duration::from_millis(50)).await;
+    for _ in 0..100 {
+        tokio::task::yield_now().await;
+    }
+}
+
+/// Runs the ecosystem, its load and its faults; shuts the ecosystem down and drops everything
+/// of it before returning.
+async fn drive(
+    node: &Node,
+    options: &Options,
+    restarts: &Mutex<restarts::Restarts>,
+) -> Result<(Summary, ecosystem::Tally), String> {
     let workers = options.config.workers;
+    let mut tick = tokio::time::interval(Duration::from_millis(100));
     let ledger = Arc::new(Ledger::default());
     let spec = ecosystem::spec(options.config.clone(), Arc::clone(&ledger));
     let eco = node.spawn_ecosystem(spec).await.map_err(|e| e.to_string())?;
@@ -113,7 +139,6 @@ async fn drive(options: &Options) -> Result<Summary, String> {
     let started = Instant::now();
     let mut summary = Summary { workers, ..Summary::default() };
     let mut plan = plan::Plan::new();
-    let mut tick = tokio::time::interval(Duration::from_millis(100));
     let mut next_job = 0u64;
     let mut batch = 0u64;
     let mut last_report = Instant::now();
@@ -198,24 +223,10 @@ async fn drive(options: &Options) -> Result<Summary, String> {
         summary.peak_memory_bytes = summary.peak_memory_bytes.max(memory);
     }
     summary.seconds = started.elapsed().as_secs_f64();
-    let tally = ledger.tally();
     summary.jobs_submitted = next_job;
-    summary.jobs_completed = tally.completed;
-    summary.jobs_duplicated = tally.duplicated;
-    summary.duplicate_reasons = tally.duplicate_reasons;
-    summary.duplicates =
-        tally.duplicates.into_iter().map(|(job, why)| Duplicate { job, why }).collect();
+    let tally = ledger.tally();
     eco.shutdown().await;
-    node.shutdown(Duration::from_secs(5)).await;
-    {
-        let r = restarts.lock().unwrap_or_else(PoisonError::into_inner);
-        summary.coordinator_restarts = r.coordinator.values().sum();
-        summary.worker_restarts = r.worker.values().sum();
-        summary.coordinator_restart_reasons = r.coordinator.clone();
-        summary.worker_restart_reasons = r.worker.clone();
-        summary.memory_limit_exits = r.memory_limit_exits;
-    }
-    Ok(summary)
+    Ok((summary, tally))
 }
 
 fn progress_bar(options: &Options) -> ProgressBar {

@@ -184,6 +184,11 @@ impl Node {
         drop(self.state.runtime.spawn(async move {
             let reason = watched.shared.core.wait_final().await;
             node.state.ecosystems.remove_if(&name, |_, entry| entry.supervisor == supervisor_pid);
+            {
+                // The directory is the node's: it gives back the room the entry took.
+                let _shared_heap = crate::memory::ChargeTo::shared_heap();
+                node.state.ecosystems.shrink_to_fit();
+            }
             node.telemetry().emit(&Event::EcosystemStopped { ecosystem: name, reason });
         }));
         let all: Arc<dyn Fn() -> Vec<Arc<dyn AnyProcess>> + Send + Sync> = {

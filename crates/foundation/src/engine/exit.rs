@@ -47,7 +47,7 @@ pub(crate) fn finish<M>(
             }
         }
     }
-    node.table.remove(&me.local_id());
+    node.forget(me);
 
     // Callers blocked on a reply learn the reason when the mailbox drops their request.
     core.record_exit(me, reason.clone());

@@ -3,7 +3,7 @@
 use std::collections::HashMap;
 use std::sync::Arc;
 use std::sync::atomic::Ordering::Relaxed;
-use std::sync::atomic::{AtomicBool, AtomicU64};
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize};
 
 use dashmap::DashMap;
 use event_listener::Event;
@@ -13,10 +13,16 @@ use crate::engine::control::{AnyProcess, Signal};
 use crate::telemetry::Telemetry;
 use crate::{MonitorRef, Name, Pid};
 
+/// Below this many processes at its peak, the table never shrinks (it is small anyway).
+const SHRINK_FROM: usize = 16;
+
 pub(crate) struct NodeState {
     pub(crate) id: u32,
     pub(crate) runtime: tokio::runtime::Handle,
     pub(crate) table: DashMap<u64, Arc<dyn AnyProcess>>,
+    /// Processes in the table, and the most there have been since the table last shrank.
+    live: AtomicUsize,
+    peak: AtomicUsize,
     next_local: AtomicU64,
     next_ref: AtomicU64,
     pub(crate) names: RwLock<HashMap<Name, Pid>>,
@@ -46,6 +52,8 @@ impl NodeState {
             id,
             runtime,
             table: DashMap::new(),
+            live: AtomicUsize::new(0),
+            peak: AtomicUsize::new(0),
             next_local: AtomicU64::new(1),
             next_ref: AtomicU64::new(1),
             names: RwLock::new(HashMap::new()),
@@ -70,6 +78,32 @@ impl NodeState {
 
     pub(crate) fn next_monitor_ref(&self) -> MonitorRef {
         MonitorRef(self.next_ref.fetch_add(1, Relaxed))
+    }
+
+    /// Puts a process in the table (on the shared heap: the table is the node's).
+    pub(crate) fn admit(&self, pid: Pid, process: Arc<dyn AnyProcess>) {
+        let _shared_heap = crate::memory::ChargeTo::shared_heap();
+        self.table.insert(pid.local_id(), process);
+        let live = self.live.fetch_add(1, Relaxed) + 1;
+        self.peak.fetch_max(live, Relaxed);
+    }
+
+    /// Takes a process out of the table. Once the table holds under a quarter of the most it
+    /// held, it gives the room back: a node that ran 100,000 processes and runs 10 again does
+    /// not keep a table sized for 100,000 (amortised: each shrink follows as many removals as
+    /// it moves entries).
+    pub(crate) fn forget(&self, pid: Pid) {
+        if self.table.remove(&pid.local_id()).is_none() {
+            return;
+        }
+        let live = self.live.fetch_sub(1, Relaxed) - 1;
+        let peak = self.peak.load(Relaxed);
+        if ((peak >= SHRINK_FROM && live * 4 < peak) || (live == 0 && peak > 0))
+            && self.peak.compare_exchange(peak, live, Relaxed, Relaxed).is_ok()
+        {
+            let _shared_heap = crate::memory::ChargeTo::shared_heap();
+            self.table.shrink_to_fit();
+        }
     }
 
     /// The live process with this pid, if it is on this node.

@@ -216,13 +216,13 @@ fn arm<P: Process>(
     let _shared_heap = memory::ChargeTo::shared_heap();
     let state = &node.state;
     let pid = shared.core.pid();
-    state.table.insert(pid.local_id(), Arc::clone(shared) as Arc<dyn AnyProcess>);
+    state.admit(pid, Arc::clone(shared) as Arc<dyn AnyProcess>);
 
     if let Some(name) = &opts.name {
         let mut names = state.names.write();
         if let Some(&holder) = names.get(name) {
             drop(names);
-            state.table.remove(&pid.local_id());
+            state.forget(pid);
             return Err(SpawnError::Name(RegisterError::Taken { name: name.clone(), holder }));
         }
         names.insert(name.clone(), pid);
@@ -286,5 +286,5 @@ fn undo<M>(node: &Node, shared: &Arc<Shared<M>>) {
     for _ in 0..released {
         shared.core.release();
     }
-    state.table.remove(&pid.local_id());
+    state.forget(pid);
 }

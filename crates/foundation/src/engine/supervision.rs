@@ -348,26 +348,51 @@ impl Supervisor {
 
     /// Stops a child on purpose, per its shutdown policy, and waits until it is gone.
     async fn stop(ctx: &Context<SupervisorMsg>, child: &mut Child) {
-        let Some(pid) = child.running_pid() else { return };
-        child.running = false;
-        let Some(process) = &child.handle else { return };
-        ctx.unlink(pid);
-        let core = process.process.core();
-        match child.spec.shutdown {
-            Shutdown::BrutalKill => {
+        Self::stop_all(ctx, std::iter::once(child)).await;
+    }
+
+    /// Stops children on purpose, all at once, each per its shutdown policy, and waits until
+    /// every one is gone. Every signal goes out first, each child's deadline counted from
+    /// then; the exits are then awaited one after another, each up to its own deadline (then
+    /// the child is killed). So the children stop together, as with one wait each, but the
+    /// supervisor waits with one waker whatever their number (a `join_all` over 100,000 stops
+    /// would park 100,000 wakers in the runtime at once, and the runtime keeps the room).
+    async fn stop_all<'c>(
+        ctx: &Context<SupervisorMsg>,
+        children: impl Iterator<Item = &'c mut Child>,
+    ) {
+        let now = Instant::now();
+        let mut stopping = Vec::new();
+        for child in children {
+            let Some(pid) = child.running_pid() else { continue };
+            child.running = false;
+            let Some(process) = &child.handle else { continue };
+            ctx.unlink(pid);
+            let deadline = match child.spec.shutdown {
+                Shutdown::BrutalKill => {
+                    ctx.node().kill(pid);
+                    None
+                }
+                Shutdown::Timeout(limit) => {
+                    ctx.exit(pid, ExitReason::Shutdown(None));
+                    Some(now + limit)
+                }
+                Shutdown::Infinity => {
+                    ctx.exit(pid, ExitReason::Shutdown(None));
+                    None
+                }
+            };
+            stopping.push((Arc::clone(process.process()), pid, deadline));
+        }
+        for (process, pid, deadline) in stopping {
+            let core = process.core();
+            if let Some(deadline) = deadline
+                && tokio::time::timeout_at(deadline, core.wait_exit_of(pid)).await.is_err()
+            {
                 ctx.node().kill(pid);
             }
-            Shutdown::Timeout(limit) => {
-                ctx.exit(pid, ExitReason::Shutdown(None));
-                if tokio::time::timeout(limit, core.wait_exit_of(pid)).await.is_err() {
-                    ctx.node().kill(pid);
-                }
-            }
-            Shutdown::Infinity => {
-                ctx.exit(pid, ExitReason::Shutdown(None));
-            }
+            core.wait_exit_of(pid).await;
         }
-        core.wait_exit_of(pid).await;
     }
 
     /// Stops the children in `range` (by index), last first.
@@ -589,15 +614,14 @@ impl Process for Supervisor {
         let ctx = &*ctx;
         if self.first_stops_last && len > 0 {
             let (first, rest) = self.children.split_at_mut(1);
-            futures::future::join_all(rest.iter_mut().map(|child| Self::stop(ctx, child))).await;
+            Self::stop_all(ctx, rest.iter_mut()).await;
             Self::stop(ctx, &mut first[0]).await;
             return;
         }
         match self.shutdown_order {
             ShutdownOrder::Reverse => self.stop_range(ctx, 0..len).await,
             ShutdownOrder::Concurrent => {
-                let stops = self.children.iter_mut().map(|child| Self::stop(ctx, child));
-                futures::future::join_all(stops).await;
+                Self::stop_all(ctx, self.children.iter_mut()).await;
             }
         }
     }
