@@ -14,6 +14,9 @@ use event_listener::Event;
 use futures::task::AtomicWaker;
 use parking_lot::Mutex;
 
+use crate::engine::sync::Mutex as RelationsLock;
+
+use crate::engine::adoption::Adoption;
 use crate::engine::mailbox::Mailbox;
 use crate::engine::traffic::Traffic;
 use crate::{Down, ExitReason, MonitorRef, Name, Pid, ProcessStatus};
@@ -121,20 +124,6 @@ const STATUS_WAITING: u8 = 1;
 const STATUS_EXITING: u8 = 2;
 const STATUS_EXITED: u8 = 3;
 
-/// Who decides what happens to the mailbox when an incarnation ends.
-///
-/// A process nobody adopts (`UNSUPERVISED`) closes its mailbox when it ends. A supervised
-/// process is `HELD` by its supervisor: when it ends, its mailbox stays open (`WAITING`) with
-/// its messages, for the next incarnation to take over, until the supervisor restarts it or
-/// lets it go (`ORPHAN`, which closes the mailbox). The two sides agree through one atomic, so a
-/// mailbox is closed exactly once, by whichever side comes last.
-pub(crate) mod adoption {
-    pub(crate) const UNSUPERVISED: u8 = 0;
-    pub(crate) const HELD: u8 = 1;
-    pub(crate) const WAITING: u8 = 2;
-    pub(crate) const ORPHAN: u8 = 3;
-}
-
 pub(crate) struct Core {
     node: u32,
     /// The local id of the first incarnation: the address's identity, stable across restarts.
@@ -145,9 +134,9 @@ pub(crate) struct Core {
     parent: AtomicU64,
     pub(crate) waker: AtomicWaker,
     signals_pending: AtomicBool,
-    pub(crate) relations: Mutex<Relations>,
+    pub(crate) relations: RelationsLock<Relations>,
     status: AtomicU8,
-    adoption: AtomicU8,
+    adoption: Adoption,
     handled: AtomicU64,
     trap_exit: AtomicBool,
     /// Strong addresses (and registered names) that keep the process alive.
@@ -187,9 +176,9 @@ impl Core {
             parent: AtomicU64::new(parent.map_or(0, Pid::local_id)),
             waker: AtomicWaker::new(),
             signals_pending: AtomicBool::new(false),
-            relations: Mutex::new(Relations::default()),
+            relations: RelationsLock::new(Relations::default()),
             status: AtomicU8::new(STATUS_RUNNING),
-            adoption: AtomicU8::new(adoption::UNSUPERVISED),
+            adoption: Adoption::unsupervised(),
             handled: AtomicU64::new(0),
             trap_exit: AtomicBool::new(trap_exit),
             senders: AtomicUsize::new(1),
@@ -237,26 +226,26 @@ impl Core {
         (parent != 0).then(|| Pid::new(self.node, parent))
     }
 
-    /// Makes the process adoptable by its supervisor (see [`adoption`]).
+    /// Makes the process adoptable by its supervisor (see [`adoption`](super::adoption)).
     pub(crate) fn set_held(&self) {
-        self.adoption.store(adoption::HELD, Release);
+        self.adoption.hold();
     }
 
     /// The ending incarnation hands its mailbox over: `true` if the supervisor holds it (the
     /// mailbox stays open), `false` if nobody will adopt it (close it).
     pub(crate) fn hand_over(&self) -> bool {
-        self.adoption.compare_exchange(adoption::HELD, adoption::WAITING, AcqRel, Acquire).is_ok()
+        self.adoption.hand_over()
     }
 
     /// The supervisor takes a waiting mailbox for a new incarnation.
     pub(crate) fn adopt(&self) -> bool {
-        self.adoption.compare_exchange(adoption::WAITING, adoption::HELD, AcqRel, Acquire).is_ok()
+        self.adoption.adopt()
     }
 
     /// The supervisor lets go: `true` if the mailbox was waiting for it and must now be closed
     /// by the caller; otherwise the running incarnation will close it when it ends.
     pub(crate) fn orphan(&self) -> bool {
-        self.adoption.swap(adoption::ORPHAN, AcqRel) == adoption::WAITING
+        self.adoption.orphan()
     }
 
     pub(crate) fn set_gc_eager(&self, eager: bool) {
@@ -323,6 +312,16 @@ impl Core {
         *rel = Relations::default();
         self.signals_pending.store(false, SeqCst);
         self.local.store(pid.local_id(), Release);
+    }
+
+    /// Ends the current incarnation's relations: marks it exited and takes its links,
+    /// monitors, names and waiters, all under the lock, so a link or monitor added before is
+    /// seen by the exit and one attempted after finds it exited.
+    pub(crate) fn end_relations(&self) -> Relations {
+        let mut rel = self.relations.lock();
+        let taken = std::mem::take(&mut *rel);
+        rel.exited = true;
+        taken
     }
 
     /// Queues a signal for the incarnation `to` and wakes the process. `false` if that

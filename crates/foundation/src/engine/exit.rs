@@ -20,12 +20,7 @@ pub(crate) fn finish<M>(
     let core = &shared.core;
     let me = core.pid();
 
-    let rel = {
-        let mut rel = core.relations.lock();
-        let taken = std::mem::take(&mut *rel);
-        rel.exited = true;
-        taken
-    };
+    let rel = core.end_relations();
     if rel.names().next().is_some() {
         let mut names = node.names.write();
         for name in rel.names() {

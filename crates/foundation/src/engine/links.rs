@@ -18,13 +18,18 @@ pub(crate) fn link(node: &NodeState, me: &Core, target: Pid) -> Result<(), LinkE
     let Some(other) = node.get(target) else {
         return Err(LinkError::no_process(target));
     };
-    {
-        if !me.relations.lock().links.insert(target) {
-            return Ok(());
-        }
+    link_with(me, other.core(), target)
+}
+
+/// Links `me` with the incarnation `target` of the process whose block is `other`. Fails if
+/// that incarnation has ended, also when a later incarnation runs in the same block by now (a
+/// link is with an incarnation, never with its successor).
+pub(crate) fn link_with(me: &Core, other: &Core, target: Pid) -> Result<(), LinkError> {
+    if !me.relations.lock().links.insert(target) {
+        return Ok(());
     }
-    let mut rel = other.core().relations.lock();
-    if rel.exited {
+    let mut rel = other.relations.lock();
+    if rel.exited || other.pid() != target {
         drop(rel);
         me.relations.lock().links.remove(target);
         return Err(LinkError::no_process(target));
@@ -36,9 +41,18 @@ pub(crate) fn link(node: &NodeState, me: &Core, target: Pid) -> Result<(), LinkE
 /// Removes the link between `me` and `target`, if any. An exit signal from `target` that is
 /// already on its way is dropped on arrival.
 pub(crate) fn unlink(node: &NodeState, me: &Core, target: Pid) {
+    let other = node.get(target);
+    unlink_from(me, other.as_ref().map(|o| o.core()), target);
+}
+
+/// Removes the link between `me` and the incarnation `target` of `other`'s block, if any.
+pub(crate) fn unlink_from(me: &Core, other: Option<&Core>, target: Pid) {
     me.relations.lock().links.remove(target);
-    if let Some(other) = node.get(target) {
-        other.core().relations.lock().links.remove(me.pid());
+    if let Some(other) = other {
+        let mut rel = other.relations.lock();
+        if other.pid() == target {
+            rel.links.remove(me.pid());
+        }
     }
 }
 
@@ -49,8 +63,9 @@ pub(crate) fn monitor(node: &NodeState, me_process: &dyn AnyProcess, target: Pid
     me.relations.lock().monitoring.push((monitor, target));
     let attached = match node.get(target) {
         Some(other) => {
-            let mut rel = other.core().relations.lock();
-            if rel.exited {
+            let core = other.core();
+            let mut rel = core.relations.lock();
+            if rel.exited || core.pid() != target {
                 false
             } else {
                 rel.watchers.push(Watcher::Monitor(monitor, me.pid()));
@@ -80,4 +95,81 @@ pub(crate) fn demonitor(node: &NodeState, me: &Core, monitor: MonitorRef) -> boo
         other.core().relations.lock().remove_watcher(monitor);
     }
     true
+}
+
+/// Model checks of links racing an exit: `scripts/loom.sh` runs them. The relations lock is
+/// loom's there (see `sync.rs`), so every order of the two sides' critical sections is tried.
+#[cfg(all(test, foundation_loom))]
+mod loom_models {
+    use loom::sync::Arc;
+    use loom::thread;
+
+    use super::*;
+    use crate::engine::guard::{Mode, triage};
+
+    fn core(local: u64) -> Core {
+        Core::new(Pid::new(0, local), None, false, crate::memory::RUNTIME)
+    }
+
+    /// What an exit does to its links: the relations are taken under the lock (the process is
+    /// marked exited), then every linked process is sent an exit signal.
+    fn exit(me: &Core, peers: &[&Core]) {
+        let rel = me.end_relations();
+        for peer in peers {
+            let to = peer.pid();
+            if rel.links.to_vec().contains(&to) {
+                let signal =
+                    Signal::Exit { from: me.pid(), reason: ExitReason::Killed, link: true };
+                peer.push_signal(to, signal);
+            }
+        }
+    }
+
+    /// A link made while the other side exits is either refused (the other has exited) or
+    /// seen by the exit, which then sends its signal: an established link never misses the
+    /// exit, and a refused one leaves nothing behind. (Mutation tried: `link_with` without the
+    /// `exited` check on the other side; the model finds an `Ok` link whose exit never came.)
+    #[test]
+    fn loom_a_link_racing_an_exit_is_refused_or_signalled() {
+        loom::model(|| {
+            let a = Arc::new(core(1));
+            let b = Arc::new(core(2));
+            let linker = {
+                let (a, b) = (Arc::clone(&a), Arc::clone(&b));
+                thread::spawn(move || link_with(&a, &b, b.pid()))
+            };
+            exit(&b, &[&a]);
+            let linked = linker.join().unwrap();
+            let mut deferred = Vec::new();
+            let fatal = triage(&a, &mut deferred, Mode::Running);
+            match linked {
+                Ok(()) => assert!(fatal.is_some(), "linked, and the exit never arrived"),
+                Err(_) => {
+                    assert!(fatal.is_none());
+                    assert!(a.relations.lock().links.to_vec().is_empty(), "a dangling link");
+                }
+            }
+        });
+    }
+
+    /// An unlink racing the other side's exit: once `unlink` has returned, the exit signal
+    /// of that link has no effect, whether it arrived before or after. (Mutation tried:
+    /// `triage` acting on a link's exit signal without checking the link still stands; the
+    /// model finds the run where the signal lands before the unlink.)
+    #[test]
+    fn loom_an_unlink_racing_an_exit_drops_the_exit() {
+        loom::model(|| {
+            let a = Arc::new(core(1));
+            let b = Arc::new(core(2));
+            link_with(&a, &b, b.pid()).unwrap();
+            let ending = {
+                let (a, b) = (Arc::clone(&a), Arc::clone(&b));
+                thread::spawn(move || exit(&b, &[&a]))
+            };
+            unlink_from(&a, Some(&b), b.pid());
+            ending.join().unwrap();
+            let mut deferred = Vec::new();
+            assert!(triage(&a, &mut deferred, Mode::Running).is_none(), "an unlinked exit killed");
+        });
+    }
 }

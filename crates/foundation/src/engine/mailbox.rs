@@ -30,10 +30,8 @@
 
 use std::sync::atomic::Ordering::{AcqRel, Acquire, Release, SeqCst};
 
-use event_listener::{Event, EventListener};
-
 use crate::engine::control::Addressed;
-use crate::engine::sync::{AtomicUsize, Queue, yield_now};
+use crate::engine::sync::{AtomicUsize, Event, EventListener, Queue, yield_now};
 use crate::message::Overflow;
 
 const CLOSED: usize = 1 << (usize::BITS - 1);
@@ -127,7 +125,7 @@ impl<M> Mailbox<M> {
             return Err(PushError::Closed(msg));
         }
         if prev & COUNT >= self.capacity {
-            self.state.fetch_sub(1, Release);
+            self.undo_full();
             return Err(PushError::Full(msg));
         }
         self.queue.push(Slot::Message(msg));
@@ -145,6 +143,19 @@ impl<M> Mailbox<M> {
         }
         self.queue.push(Slot::Signal(signal));
         Ok(self.pushed(prev))
+    }
+
+    /// Takes back the slot a push found full. A release that came while that slot was
+    /// reserved saw one more message than there was, and may have skipped waking the senders
+    /// waiting for room: if the count is now down to the low-water mark, they are woken here.
+    /// (Found by `loom_a_sender_waiting_for_room_is_always_woken`: without it, a sender's own
+    /// second try could hide the release it was waiting for.)
+    #[cold]
+    fn undo_full(&self) {
+        let prev = self.state.fetch_sub(1, SeqCst);
+        if (prev & COUNT) - 1 <= self.low_water && self.waiting.load(SeqCst) > 0 {
+            self.room.notify(usize::MAX);
+        }
     }
 
     /// After a push that reserved from state `prev`: whether this sender must wake the receiver.
@@ -311,6 +322,15 @@ impl std::future::Future for RoomListener<'_> {
         cx: &mut std::task::Context<'_>,
     ) -> std::task::Poll<()> {
         std::pin::Pin::new(&mut self.listener).poll(cx)
+    }
+}
+
+#[cfg(foundation_loom)]
+impl RoomListener<'_> {
+    /// Blocks the (loom) thread until room may have been released.
+    fn wait(mut self) {
+        let listener = std::mem::replace(&mut self.listener, Event::new().listen());
+        listener.wait();
     }
 }
 
@@ -562,6 +582,45 @@ mod loom_models {
                 signal_first || promoted.load(SeqCst) || matches!(mb.pop(), Some(Slot::Signal(_))),
                 "the signal was lost"
             );
+        });
+    }
+
+    /// The senders' wait for room: a sender that finds the mailbox full registers its
+    /// listener, tries again, and only then waits; the receiver releases room and wakes
+    /// waiting senders. Whatever the interleaving, the sender gets in: a lost wake-up would
+    /// leave it waiting forever, which loom reports as a deadlock. This model found such a
+    /// wake-up lost to a sender's own failed try (see `undo_full`); with `undo_full`'s wake-up
+    /// taken out again, it deadlocks.
+    #[test]
+    fn loom_a_sender_waiting_for_room_is_always_woken() {
+        loom::model(|| {
+            let mb = Arc::new(Mailbox::new(Some(1)));
+            mb.try_push(1u32).ok().unwrap();
+            let sender = {
+                let mb = Arc::clone(&mb);
+                thread::spawn(move || {
+                    let mut msg = 2u32;
+                    loop {
+                        match mb.try_push(msg) {
+                            Ok(_) => return,
+                            Err(PushError::Full(m)) => msg = m,
+                            Err(PushError::Closed(_)) => panic!("closed"),
+                        }
+                        let listener = mb.listen_for_room();
+                        match mb.try_push(msg) {
+                            Ok(_) => return,
+                            Err(PushError::Full(m)) => msg = m,
+                            Err(PushError::Closed(_)) => panic!("closed"),
+                        }
+                        listener.wait();
+                    }
+                })
+            };
+            // The receiver takes the message and releases its slot, as before it parks.
+            assert_eq!(message(mb.pop()), Some(1));
+            mb.release(1);
+            sender.join().unwrap();
+            assert_eq!(message(mb.pop()), Some(2));
         });
     }
 }

@@ -1,6 +1,7 @@
 //! The machinery under the public API: mailboxes, control blocks, the run loop, signal
 //! handling and exit propagation. Nothing here is public.
 
+pub(crate) mod adoption;
 pub(crate) mod control;
 pub(crate) mod delivery;
 pub(crate) mod exit;

@@ -79,7 +79,7 @@ impl ProcessBuilder {
         self
     }
 
-    /// Supervised: the mailbox is kept across restarts (see `engine::control::adoption`).
+    /// Supervised: the mailbox is kept across restarts (see `engine::adoption`).
     pub(crate) fn held(mut self) -> Self {
         self.held = true;
         self
