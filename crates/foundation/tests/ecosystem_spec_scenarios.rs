@@ -18,6 +18,8 @@
 //! `yield_now` in a bounded loop: never a real sleep, and no assertion depends on timing. The
 //! last one (ignored: it shows a bug) hunts a race on a multi-thread runtime.
 
+mod common;
+
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -1126,32 +1128,31 @@ async fn ecosystem_shutdown_after_node_shutdown_returns_at_once() {
 }
 
 /// `ProcessRef::exited` waits "until the process has exited for good", and `is_alive` is
-/// "`true` while the address can take messages: until the process has exited for good"; so once
-/// `exited()` (or `Ecosystem::shutdown`, which awaits it for every member) has returned, the
-/// address must be closed. On a multi-thread runtime it sometimes is not yet: the final exit is
-/// announced just before the mailbox is closed, and a waiter woken on another thread sees the
-/// address open for a moment (`is_alive()` is true, `try_send` is accepted and the message is
-/// then dropped by the close, `info()` says `Restarting` instead of `Dead`). A race: each round
-/// hits it with a small probability, 2,000 rounds almost surely. Deterministic once fixed.
-#[test]
-fn an_address_is_closed_once_its_exit_is_announced_on_a_multi_thread_runtime() {
-    let runtime =
-        tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().unwrap();
-    for round in 0..2_000 {
-        runtime.block_on(async {
-            let node = Node::new().unwrap();
-            let config =
-                EcosystemConfig::new("race").workers(3).fault_tolerance(FaultTolerance::Standard);
-            let eco = node.spawn_ecosystem(spec(config)).await.unwrap();
-            let worker = eco.workers()[1].clone();
-            assert!(node.kill(worker.pid()));
-            worker.exited().await;
-            assert!(!worker.is_alive(), "round {round}: exit announced, address still open");
-            assert!(worker.try_send(WorkerMsg::Record(1)).is_err(), "round {round}: accepted");
-            assert_eq!(eco.info().workers[1].state, MemberState::Dead, "round {round}");
-            eco.shutdown().await;
-            assert!(!eco.coordinator().is_alive(), "round {round}: after shutdown");
-            assert!(eco.workers().iter().all(|w| !w.is_alive()), "round {round}: after shutdown");
-        });
-    }
+/// "`true` while the address can take messages: until the process has exited for good"; so at
+/// the instant `exited()` is told, the address must already be closed. The waiter's waker
+/// checks exactly then (it runs on the thread that announces the end), so the order is seen
+/// exactly, every run: the address refuses messages and `info()` says `Dead`.
+#[tokio::test(start_paused = true)]
+async fn an_address_is_closed_once_its_exit_is_announced() {
+    let node = Node::new().unwrap();
+    let config = EcosystemConfig::new("race").workers(3).fault_tolerance(FaultTolerance::Standard);
+    let eco = node.spawn_ecosystem(spec(config)).await.unwrap();
+    let worker = eco.workers()[1].clone();
+    let closed = {
+        let (worker, eco) = (worker.clone(), eco.clone());
+        common::WakeCheck::new(move || {
+            !worker.is_alive()
+                && worker.try_send(WorkerMsg::Record(1)).is_err()
+                && eco.info().workers[1].state == MemberState::Dead
+        })
+    };
+    let mut exited = Box::pin(worker.exited());
+    assert!(!closed.poll(&mut exited));
+    assert!(node.kill(worker.pid()));
+    assert!(common::run_until(|| !closed.answers().is_empty()).await, "the end was announced");
+    assert!(closed.answers().iter().all(|ok| *ok), "announced while the address was open");
+    assert!(closed.poll(&mut exited));
+    eco.shutdown().await;
+    assert!(!eco.coordinator().is_alive(), "after shutdown");
+    assert!(eco.workers().iter().all(|w| !w.is_alive()), "after shutdown");
 }

@@ -29,6 +29,8 @@
 //! message, the next request to the supervisor (`which_children`) sees the restart done.
 //!
 
+mod common;
+
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -1392,30 +1394,26 @@ async fn a_killed_supervisor_takes_its_tree_down() {
     assert_eq!(node.registry().whereis("b"), None);
 }
 
-/// Erlang: a process's registered name is gone by the time anyone can observe its death. Here
-/// the end of an incarnation is announced (`Node::wait_exit`, `ProcessRef::exited`, and so a
-/// supervisor's own wait in `terminate_child` and restarts) before its names are released, so
-/// on a multi-threaded runtime the name can still be taken just after: re-registering it, as a
-/// supervisor restarting a named child does, can then fail with `Taken`. A stress repro: it
-/// fails with high probability, not with certainty.
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+/// Erlang: a process's registered name is gone by the time anyone can observe its death. The
+/// waiter of `Node::wait_exit` checks the registry at the very instant it is woken (its waker
+/// runs the check on the thread that announces the exit), so the order of the two steps is
+/// seen exactly, on any runtime, every run.
+#[tokio::test(start_paused = true)]
 async fn a_name_is_free_once_the_exit_is_announced() {
     let node = Node::new().unwrap();
     let log = new_log();
-    let mut stale = 0;
-    for _ in 0..20_000 {
-        let p = node.process().name("x").spawn(Worker::new("x", &log)).unwrap();
-        let pid = p.pid();
-        assert!(p.send(Msg::Crash).await.is_ok());
-        node.wait_exit(pid).await;
-        if node.registry().whereis("x") == Some(pid) {
-            stale += 1;
-        }
-        while node.registry().whereis("x").is_some() {
-            tokio::task::yield_now().await;
-        }
-    }
-    assert_eq!(stale, 0, "the dead holder still had the name after its exit was announced");
+    let p = node.process().name("x").spawn(Worker::new("x", &log)).unwrap();
+    let pid = p.pid();
+    let free = {
+        let node = node.clone();
+        common::WakeCheck::new(move || node.registry().whereis("x").is_none())
+    };
+    let mut exit = Box::pin(node.wait_exit(pid));
+    assert!(!free.poll(&mut exit), "not exited yet");
+    assert!(p.send(Msg::Crash).await.is_ok());
+    assert!(common::run_until(|| !free.answers().is_empty()).await, "the exit was announced");
+    assert_eq!(free.answers(), [true], "the name was still taken when the exit was announced");
+    assert!(free.poll(&mut exit));
 }
 
 // ---------------------------------------------------------------------------------------------

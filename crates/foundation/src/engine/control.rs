@@ -148,7 +148,7 @@ pub(crate) struct Core {
     /// The process ends once no strong address is left and its mailbox is empty (an opt-in;
     /// by default a process lives until it exits, as on the BEAM).
     end_when_unreferenced: AtomicBool,
-    /// Set once the mailbox is closed for good: the address's last word.
+    /// Set once the mailbox is closed for good: the address's last word. `exit_event` tells it.
     final_exit: OnceLock<ExitReason>,
     exit_event: Event,
     /// The memory account of the current incarnation: its allocations are charged to it. A
@@ -424,8 +424,8 @@ impl Core {
         }
     }
 
-    /// Records why the incarnation `pid` ended and wakes everyone waiting for it. (The waiters
-    /// it registered are told by `finish`, with its watchers.)
+    /// Records why the incarnation `pid` ended. (The waiters it registered are told by
+    /// `finish`, with its watchers; the exit event waits for the address's final end.)
     pub(crate) fn record_exit(&self, pid: Pid, reason: ExitReason) {
         {
             let mut last = self.last_exit.lock();
@@ -433,7 +433,6 @@ impl Core {
             self.exited_upto.store(pid.local_id(), Release);
         }
         self.set_status(ProcessStatus::Exited);
-        self.exit_event.notify(usize::MAX);
     }
 
     /// Records that the mailbox is closed for good, with the last incarnation's reason.
@@ -489,16 +488,14 @@ impl Core {
         {
             return reason;
         }
-        // It has ended (or is ending right now): its reason is recorded, or about to be.
+        // It has ended, or is ending right now: its reason is recorded, or will be within
+        // the same `finish`, a few instructions on (no event is told for it: the exit event
+        // is the address's final one).
         loop {
             if let Some(reason) = self.exit_of(pid) {
                 return reason;
             }
-            let listener = self.exit_event.listen();
-            if let Some(reason) = self.exit_of(pid) {
-                return reason;
-            }
-            listener.await;
+            tokio::task::yield_now().await;
         }
     }
 

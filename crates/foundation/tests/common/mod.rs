@@ -140,3 +140,36 @@ impl Process for Member {
 pub(crate) fn processes(node: &Node) -> String {
     format!("{:?}", node.processes())
 }
+
+/// A waker that runs a check at the very moment it is woken, on the thread that wakes it, and
+/// keeps the answers: how a test sees the state of things at the instant an event is announced
+/// (say, what a waiter for a process's exit would see), with no race to win or lose.
+pub(crate) struct WakeCheck {
+    check: Box<dyn Fn() -> bool + Send + Sync>,
+    answers: std::sync::Mutex<Vec<bool>>,
+}
+
+impl WakeCheck {
+    pub(crate) fn new(check: impl Fn() -> bool + Send + Sync + 'static) -> Arc<Self> {
+        Arc::new(WakeCheck { check: Box::new(check), answers: std::sync::Mutex::default() })
+    }
+
+    /// Polls `future` once with this waker.
+    pub(crate) fn poll<F: Future + Unpin>(self: &Arc<Self>, future: &mut F) -> bool {
+        let waker = futures::task::waker(Arc::clone(self));
+        let mut cx = std::task::Context::from_waker(&waker);
+        std::pin::Pin::new(future).poll(&mut cx).is_ready()
+    }
+
+    /// The check's answers, one per wake-up.
+    pub(crate) fn answers(&self) -> Vec<bool> {
+        self.answers.lock().unwrap().clone()
+    }
+}
+
+impl futures::task::ArcWake for WakeCheck {
+    fn wake_by_ref(arc_self: &Arc<Self>) {
+        let answer = (arc_self.check)();
+        arc_self.answers.lock().unwrap().push(answer);
+    }
+}
