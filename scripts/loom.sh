@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Model-checks the mailbox protocol with loom (a separate build: --cfg foundation_loom).
+# Model-checks the engine's lock-free protocols with loom (a separate build: --cfg foundation_loom):
+# the mailbox, the senders' wait for room, the adoption handshake, links racing an exit.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export RUSTFLAGS="--cfg foundation_loom"

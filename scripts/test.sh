@@ -1,8 +1,11 @@
 #!/usr/bin/env bash
-# Every test: unit, integration, doc tests, and the loom models of the mailbox.
+# Every test: unit, integration and doc tests; the loom models of the engine's lock-free
+# protocols; and the memory module's unsafe code under Miri (which says loudly, and skips, if
+# the machine cannot get a nightly toolchain with Miri).
 # The README's test command; CI runs it after fmt and clippy.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 cargo test --workspace --locked --all-targets
 cargo test --workspace --locked --doc
 bash scripts/loom.sh
+bash scripts/miri.sh
