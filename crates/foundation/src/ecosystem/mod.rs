@@ -37,10 +37,23 @@
 //!
 //! [`Ecosystem::health`] is `Critical` when the supervisor is gone, the coordinator is dead for
 //! good, or no worker is alive or restarting; `Degraded` when the coordinator or a worker is
-//! restarting or dead, a member's mailbox is full, or memory pressure is high; `Healthy`
-//! otherwise. Memory pressure is the members' total against `memory_budget` (low under half,
+//! restarting or dead, a member's mailbox is full, memory pressure is high, or a job has waited
+//! in one of the ecosystem's [`Dispatcher`]s longer than
+//! [`backlog_wait_limit`](EcosystemConfig::backlog_wait_limit) (1 s by default: the workers do
+//! not keep up with the work coming in); `Healthy` otherwise. The backlog it reports is the
+//! messages waiting in the members' mailboxes ([`Health::message_backlog`]) and the jobs waiting
+//! in the dispatchers ([`Health::work_backlog`], with the oldest one's wait). Memory pressure is the members' total against `memory_budget` (low under half,
 //! medium under 90%, high beyond), or without a budget the fullest member against
 //! `process_memory_limit`; `None` without either, or without the accounting allocator.
+//!
+//! # Work
+//!
+//! A [`Dispatcher`] hands the coordinator's work to the workers as [`Job`]s, in O(1) per job
+//! whatever their number. Its guarantee, exactly: every job runs **at least once** (a job
+//! dropped without acknowledgement, by a crash, a worker gone for good or a lost
+//! confirmation, goes out again) and is acknowledged **at most once**; a job can therefore run
+//! twice, and an idempotent ledger keyed by [`Job::id`] gives exactly-once effects (see
+//! [`Dispatcher`]). Jobs waiting in a dispatcher count in the health.
 //!
 //! # Memory
 //!

@@ -7,40 +7,7 @@
 //! or the worker simply dropped it) goes back to the dispatcher, which hands it to another
 //! live worker.
 //!
-//! # The guarantee: at-least-once execution, at-most-once acknowledgement
-//!
-//! There is only ever one `Job` for a piece of work, so a job is acknowledged **at most
-//! once**, and it is handed out again until it is, so it runs **at least once**. It can run
-//! more than once: a worker that did the work (and, say, recorded its result somewhere) but
-//! died, or failed to confirm the result, before calling [`Job::ack`] drops the job, and the
-//! work is done again by another worker. This is the guarantee of every acknowledge protocol
-//! (a message queue's, OTP's); "exactly once" is not something a dispatcher can promise on its
-//! own. What gives **exactly-once effects** is an idempotent ledger: record each result under
-//! its [`Job::id`] (the same every time the job is handed out), and let a second write of the
-//! same id change nothing. `foundation demo` does exactly this, and reports the jobs that ran
-//! twice and why.
-//!
-//! # Where jobs wait
-//!
-//! Jobs waiting in a worker's mailbox when the worker is restarted stay there for its next
-//! incarnation (addresses are stable), so only the job being handled at the crash goes round
-//! again. The dispatcher sends with backpressure: it offers a job to the next workers in turn
-//! and, when those it tried are full, waits for room at the next one; it never drops a job.
-//! While no worker's address is open (every worker gone for good), jobs wait in the dispatcher
-//! and go out as soon as a worker is added. The jobs waiting in a dispatcher are part of its
-//! ecosystem's health (see [`Health::work_backlog`](super::Health::work_backlog)).
-//!
-//! # Cost
-//!
-//! Handing out a job costs O(1), amortised, whatever the number of workers: the dispatcher
-//! keeps its own rotation of the workers' addresses, refreshed only when workers are added or
-//! removed, and drops a worker from it the first time it finds its address closed. The
-//! dispatcher's queue lives on the shared heap (it outlives any coordinator that uses it), so
-//! no process is charged for it.
-//!
-//! Workers under a drop policy ([`Overflow`](crate::message::Overflow)) drop a job they have
-//! no room for; it comes back and is handed out again, which keeps the dispatcher busy while
-//! the workers are full: feed workers with the default `wait` policy.
+//! The guarantee, where jobs wait and what a job costs are on [`Dispatcher`].
 
 use std::collections::VecDeque;
 use std::fmt;
@@ -214,9 +181,43 @@ impl<T: Send + 'static, WM: Send + 'static> Backlog for Inner<T, WM> {
 }
 
 /// Hands work to an ecosystem's workers with acknowledgements: a [`Job`] dropped without
-/// [`Job::ack`] comes back and goes to another live worker. Every job runs at least once and is
-/// acknowledged at most once; see the [module docs](self) for what that means and how to get
-/// exactly-once effects.
+/// [`Job::ack`] comes back and goes to another live worker.
+///
+/// # The guarantee: at-least-once execution, at-most-once acknowledgement
+///
+/// There is only ever one `Job` for a piece of work, so a job is acknowledged **at most
+/// once**, and it is handed out again until it is, so it runs **at least once**. It can run
+/// more than once: a worker that did the work (and, say, recorded its result somewhere) but
+/// died, or failed to confirm the result, before calling [`Job::ack`] drops the job, and the
+/// work is done again by another worker. This is the guarantee of any queue with
+/// acknowledgements; "exactly once" is not something a dispatcher can promise on its own. What gives **exactly-once effects** is an idempotent ledger: record each result under
+/// its [`Job::id`] (the same every time the job is handed out), and let a second write of the
+/// same id change nothing. `foundation demo` does exactly this, and reports the jobs that ran
+/// twice and why.
+///
+/// # Where jobs wait
+///
+/// Jobs waiting in a worker's mailbox when the worker is restarted stay there for its next
+/// incarnation (addresses are stable), so only the job being handled at the crash goes round
+/// again. The dispatcher sends with backpressure: it offers a job to the next workers in turn
+/// and, when those it tried are full, waits for room at the next one; it never drops a job.
+/// While no worker's address is open (every worker gone for good), jobs wait in the dispatcher
+/// and go out as soon as a worker is added. The jobs waiting in a dispatcher are part of its
+/// ecosystem's health (see [`Health::work_backlog`](super::Health::work_backlog)).
+///
+/// # Cost
+///
+/// Handing out a job costs O(1), amortised, whatever the number of workers: the dispatcher
+/// keeps its own rotation of the workers' addresses, refreshed only when workers are added or
+/// removed, and drops a worker from it the first time it finds its address closed. The
+/// dispatcher's queue lives on the shared heap (it outlives any coordinator that uses it), so
+/// no process is charged for it.
+///
+/// Workers under a drop policy ([`Overflow`](crate::message::Overflow)) drop a job they have
+/// no room for; it comes back and is handed out again, which keeps the dispatcher busy while
+/// the workers are full: feed workers with the default `wait` policy.
+///
+/// # Use
 ///
 /// Make it in the coordinator's factory and keep it across coordinator restarts by saving it
 /// in the snapshot store, so that work in flight survives the coordinator too:
