@@ -476,6 +476,9 @@ impl Core {
         let told = {
             let mut rel = self.relations.lock();
             if !rel.exited && self.local.load(Acquire) == pid.local_id() {
+                // Waiters that gave up (a timeout dropped their wait) go first, so that a
+                // caller waiting in a loop does not pile them up.
+                rel.watchers.retain(|w| !matches!(w, Watcher::Waiter(tell) if tell.is_closed()));
                 let (tell, told) = tokio::sync::oneshot::channel();
                 rel.watchers.push(Watcher::Waiter(tell));
                 Some(told)
