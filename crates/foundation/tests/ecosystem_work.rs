@@ -1,4 +1,6 @@
-//! The acknowledge protocol: work handed out before a worker crash is completed exactly once.
+//! The acknowledge protocol: work handed out before a worker crash is completed, and each job
+//! reported once (these workers acknowledge before they report: a crash before that runs the
+//! job again, unreported).
 
 use std::collections::HashMap;
 use std::sync::Arc;

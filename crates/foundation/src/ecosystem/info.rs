@@ -40,7 +40,8 @@ pub struct MemberInfo {
     pub status: Option<ProcessStatus>,
     /// Bytes held, measured; `None` without the accounting allocator (never a guess).
     pub memory: Option<u64>,
-    /// Messages waiting in its mailbox.
+    /// Messages waiting in its mailbox, with the trapped exits and `Down`s queued among them
+    /// (as Erlang's `message_queue_len` counts `'EXIT'` and `'DOWN'` messages).
     pub mailbox_len: usize,
     /// Its mailbox's bound.
     pub mailbox_capacity: Option<usize>,

@@ -190,8 +190,9 @@ impl<T: Send + 'static, WM: Send + 'static> Backlog for Inner<T, WM> {
 /// more than once: a worker that did the work (and, say, recorded its result somewhere) but
 /// died, or failed to confirm the result, before calling [`Job::ack`] drops the job, and the
 /// work is done again by another worker. This is the guarantee of any queue with
-/// acknowledgements; "exactly once" is not something a dispatcher can promise on its own. What gives **exactly-once effects** is an idempotent ledger: record each result under
-/// its [`Job::id`] (the same every time the job is handed out), and let a second write of the
+/// acknowledgements; "exactly once" is not something a dispatcher can promise on its own.
+/// What gives **exactly-once effects** is an idempotent ledger: record each result under its
+/// [`Job::id`] (the same every time the job is handed out), and let a second write of the
 /// same id change nothing. `foundation demo` does exactly this, and reports the jobs that ran
 /// twice and why.
 ///

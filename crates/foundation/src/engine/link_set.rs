@@ -59,7 +59,7 @@ impl LinkSet {
         }
     }
 
-    #[cfg(test)]
+    #[cfg(all(test, not(foundation_loom)))]
     pub(crate) fn len(&self) -> usize {
         match self {
             LinkSet::Few(v) => v.len(),

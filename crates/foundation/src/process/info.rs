@@ -30,7 +30,8 @@ pub struct ProcessInfo {
     pub status: ProcessStatus,
     /// Its registered names.
     pub names: Vec<Name>,
-    /// Messages waiting in its mailbox.
+    /// Messages waiting in its mailbox, with the trapped exits and `Down`s queued among them
+    /// (as Erlang's `message_queue_len` counts `'EXIT'` and `'DOWN'` messages).
     pub mailbox_len: usize,
     /// Its mailbox's bound; `None` for an unbounded mailbox.
     pub mailbox_capacity: Option<usize>,
