@@ -74,6 +74,7 @@
 //!
 //! None yet: everything above is always on.
 
+mod deadline;
 pub mod ecosystem;
 mod engine;
 mod error;
@@ -86,7 +87,6 @@ pub mod process;
 pub mod registry;
 pub mod supervisor;
 pub mod telemetry;
-mod time;
 pub mod timer;
 
 pub use error::{

@@ -124,7 +124,8 @@ pub(crate) fn send_interval<M: Send + 'static>(
         let status = Arc::clone(&status);
         async move {
             let core = &target.shared.core;
-            let mut ticks = tokio::time::interval_at(crate::time::deadline_after(period), period);
+            let mut ticks =
+                tokio::time::interval_at(crate::deadline::deadline_after(period), period);
             ticks.set_missed_tick_behavior(MissedTickBehavior::Delay);
             loop {
                 tokio::select! {

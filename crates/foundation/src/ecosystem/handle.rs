@@ -14,14 +14,14 @@ use crate::ecosystem::{
     CoordinatorHealth, EcosystemConfig, EcosystemError, EcosystemInfo, FaultTolerance, Health,
     HealthStatus, MemberInfo, MemberState, Members, MemoryPressure, Role, WorkerCounts,
 };
-use crate::engine::control::Shared;
+use crate::engine::process_block::ProcessBlock;
 use crate::message::{BroadcastError, BroadcastReport, MessageError, Route};
 use crate::supervisor::{ChildSpec, SupervisorRef};
 use crate::{Node, Pid, ProcessRef};
 
 /// Makes the child spec of worker `index` living in `address`, with its incarnation counter.
 pub(crate) type WorkerSpecMaker<WM> =
-    Arc<dyn Fn(usize, Arc<Shared<WM>>, Arc<AtomicU64>) -> ChildSpec + Send + Sync>;
+    Arc<dyn Fn(usize, Arc<ProcessBlock<WM>>, Arc<AtomicU64>) -> ChildSpec + Send + Sync>;
 
 /// A running ecosystem: a coordinator and its workers under one supervisor.
 ///
@@ -42,7 +42,7 @@ struct Inner<CM, WM> {
     worker_incarnations: Mutex<Vec<Arc<AtomicU64>>>,
     /// Serialises growth, shrinking and shutdown.
     changes: tokio::sync::Mutex<()>,
-    /// Traffic samples for the rates in `info`.
+    /// MessageCounters samples for the rates in `info`.
     rates: Arc<RateWindow>,
 }
 
@@ -264,7 +264,7 @@ impl<CM: Send + 'static, WM: Send + 'static> Ecosystem<CM, WM> {
                 move || {
                     members.remove_worker(index);
                     if address.core.orphan() {
-                        crate::engine::control::AnyProcess::close(&*address, 0);
+                        crate::engine::process_block::AnyProcess::close(&*address, 0);
                     }
                 }
             };
@@ -370,7 +370,7 @@ impl<CM: Send + 'static, WM: Send + 'static> Ecosystem<CM, WM> {
     fn member<M: Send + 'static>(
         &self,
         role: Role,
-        shared: &Shared<M>,
+        shared: &ProcessBlock<M>,
         incarnations: u64,
     ) -> MemberInfo {
         let core = &shared.core;

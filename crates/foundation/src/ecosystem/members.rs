@@ -108,8 +108,8 @@ impl<CM: Send + 'static, WM: Send + 'static> Members<CM, WM> {
     }
 
     /// Every member's address, type-erased: the coordinator first.
-    pub(crate) fn processes(&self) -> Vec<Arc<dyn crate::engine::control::AnyProcess>> {
-        let mut all: Vec<Arc<dyn crate::engine::control::AnyProcess>> =
+    pub(crate) fn processes(&self) -> Vec<Arc<dyn crate::engine::process_block::AnyProcess>> {
+        let mut all: Vec<Arc<dyn crate::engine::process_block::AnyProcess>> =
             vec![Arc::clone(&self.inner.coordinator.shared) as _];
         all.extend(self.inner.workers.read().iter().flatten().map(|w| Arc::clone(&w.shared) as _));
         all

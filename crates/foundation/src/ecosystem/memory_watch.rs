@@ -4,7 +4,8 @@
 use std::sync::Arc;
 
 use crate::ecosystem::{EcosystemConfig, GcStrategy, MemoryPressure, MemoryStrategy};
-use crate::engine::control::{AnyProcess, Signal};
+use crate::engine::process_block::AnyProcess;
+use crate::engine::signal::Signal;
 use crate::telemetry::Event;
 use crate::{Node, WeakProcessRef};
 
@@ -26,7 +27,7 @@ pub(crate) async fn watch(
     node: Node,
     config: EcosystemConfig,
     members: Arc<dyn Fn() -> Vec<Arc<dyn AnyProcess>> + Send + Sync>,
-    supervisor: WeakProcessRef<crate::engine::supervision::SupervisorMsg>,
+    supervisor: WeakProcessRef<crate::supervisor::server::SupervisorMsg>,
 ) {
     let mut ticks = tokio::time::interval(config.memory_check_interval);
     ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);

@@ -84,10 +84,11 @@
 //! them; a shutdown goes on. Each method's "Cancel safety" section has the details.
 
 mod config;
+pub(crate) mod directory;
 mod error;
 mod handle;
 mod info;
-mod member;
+mod member_process;
 mod members;
 mod memory_watch;
 mod snapshot;

@@ -8,7 +8,7 @@ use std::time::Duration;
 use parking_lot::Mutex;
 use tokio::time::Instant;
 
-use crate::engine::control::AnyProcess;
+use crate::engine::process_block::AnyProcess;
 use crate::message::MessageStats;
 
 /// How often the watcher samples the members' counters.

@@ -1,9 +1,9 @@
 //! Putting a message in a mailbox: the push, the wake-up, and the overflow policy. Every way of
 //! sending (an address, a broadcast, a credit link) goes through here.
 
-use crate::engine::control::Shared;
 use crate::engine::mailbox::PushError;
-use crate::engine::traffic::count_sent;
+use crate::engine::message_counters::count_sent;
+use crate::engine::process_block::ProcessBlock;
 use crate::message::Overflow;
 
 /// What became of an offered message.
@@ -18,7 +18,7 @@ pub(crate) enum Delivery {
     Dropped,
 }
 
-impl<M: Send + 'static> Shared<M> {
+impl<M: Send + 'static> ProcessBlock<M> {
     /// Pushes if there is room, waking the receiver if it sleeps.
     #[inline]
     pub(crate) fn push(&self, msg: M) -> Result<(), PushError<M>> {

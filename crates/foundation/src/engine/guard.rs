@@ -17,7 +17,8 @@ use std::task::{Context, Poll};
 use pin_project_lite::pin_project;
 
 use crate::ExitReason;
-use crate::engine::control::{Core, Signal};
+use crate::engine::control_block::ControlBlock;
+use crate::engine::signal::Signal;
 
 /// Whether the process is still running its handlers or already in `terminate`.
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
@@ -53,7 +54,11 @@ impl Interrupt {
 /// An exit signal in this lane was sent while the process did not trap exits, so it acts as an
 /// untrapped one even if the process has turned trapping on since: it was, in Erlang's terms,
 /// received before that. (Trapped exits travel in the mailbox instead.)
-pub(crate) fn triage(core: &Core, deferred: &mut Vec<Signal>, mode: Mode) -> Option<Interrupt> {
+pub(crate) fn triage(
+    core: &ControlBlock,
+    deferred: &mut Vec<Signal>,
+    mode: Mode,
+) -> Option<Interrupt> {
     let mut rel = core.relations.lock();
     let signals = core.take_signals(&mut rel);
     for signal in signals {
@@ -90,7 +95,7 @@ pin_project! {
     pub(crate) struct Guard<'a, F> {
         #[pin]
         fut: F,
-        core: &'a Core,
+        core: &'a ControlBlock,
         deferred: &'a mut Vec<Signal>,
         mode: Mode,
         polled: bool,
@@ -98,7 +103,12 @@ pin_project! {
 }
 
 impl<'a, F: Future> Guard<'a, F> {
-    pub(crate) fn new(fut: F, core: &'a Core, deferred: &'a mut Vec<Signal>, mode: Mode) -> Self {
+    pub(crate) fn new(
+        fut: F,
+        core: &'a ControlBlock,
+        deferred: &'a mut Vec<Signal>,
+        mode: Mode,
+    ) -> Self {
         Guard { fut, core, deferred, mode, polled: false }
     }
 }

@@ -10,8 +10,8 @@ const FEW: usize = 16;
 
 /// A process's links: a vector while there are few (most processes have one or two), a hash set
 /// once there are many (a supervisor of ten thousand children), so adding, checking and
-/// removing a link stay cheap however many there are: a coordinator's restart in a large
-/// ecosystem does not scan its supervisor's every link. 24 bytes either way, as a `Vec`.
+/// removing a link stay cheap however many there are: a child's restart under a supervisor
+/// with thousands of children does not scan its every link. 24 bytes either way, as a `Vec`.
 #[derive(Debug)]
 pub(crate) enum LinkSet {
     Few(Vec<Pid>),

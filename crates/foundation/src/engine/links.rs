@@ -5,13 +5,16 @@
 //! exited and takes its links and monitors under its lock, so a link or monitor added before that
 //! point is seen by the exit, and one attempted after it finds the process exited.
 
-use crate::engine::control::{AnyProcess, Core, Signal, Watcher};
+use crate::engine::control_block::ControlBlock;
 use crate::engine::node_state::NodeState;
+use crate::engine::process_block::AnyProcess;
+use crate::engine::relations::Watcher;
+use crate::engine::signal::Signal;
 use crate::error::LinkError;
 use crate::{Down, ExitReason, MonitorRef, Pid};
 
 /// Links the calling process `me` with `target`, both ways.
-pub(crate) fn link(node: &NodeState, me: &Core, target: Pid) -> Result<(), LinkError> {
+pub(crate) fn link(node: &NodeState, me: &ControlBlock, target: Pid) -> Result<(), LinkError> {
     if target == me.pid() {
         return Ok(());
     }
@@ -24,7 +27,11 @@ pub(crate) fn link(node: &NodeState, me: &Core, target: Pid) -> Result<(), LinkE
 /// Links `me` with the incarnation `target` of the process whose block is `other`. Fails if
 /// that incarnation has ended, also when a later incarnation runs in the same block by now (a
 /// link is with an incarnation, never with its successor).
-pub(crate) fn link_with(me: &Core, other: &Core, target: Pid) -> Result<(), LinkError> {
+pub(crate) fn link_with(
+    me: &ControlBlock,
+    other: &ControlBlock,
+    target: Pid,
+) -> Result<(), LinkError> {
     if !me.relations.lock().links.insert(target) {
         return Ok(());
     }
@@ -40,13 +47,13 @@ pub(crate) fn link_with(me: &Core, other: &Core, target: Pid) -> Result<(), Link
 
 /// Removes the link between `me` and `target`, if any. An exit signal from `target` that is
 /// already on its way is dropped on arrival.
-pub(crate) fn unlink(node: &NodeState, me: &Core, target: Pid) {
+pub(crate) fn unlink(node: &NodeState, me: &ControlBlock, target: Pid) {
     let other = node.get(target);
     unlink_from(me, other.as_ref().map(|o| o.core()), target);
 }
 
 /// Removes the link between `me` and the incarnation `target` of `other`'s block, if any.
-pub(crate) fn unlink_from(me: &Core, other: Option<&Core>, target: Pid) {
+pub(crate) fn unlink_from(me: &ControlBlock, other: Option<&ControlBlock>, target: Pid) {
     me.relations.lock().links.remove(target);
     if let Some(other) = other {
         let mut rel = other.relations.lock();
@@ -83,7 +90,7 @@ pub(crate) fn monitor(node: &NodeState, me_process: &dyn AnyProcess, target: Pid
 
 /// Removes a monitor; a `Down` for it that has not been handled yet is never delivered.
 /// Returns `false` if the monitor was not active (already fired or removed).
-pub(crate) fn demonitor(node: &NodeState, me: &Core, monitor: MonitorRef) -> bool {
+pub(crate) fn demonitor(node: &NodeState, me: &ControlBlock, monitor: MonitorRef) -> bool {
     let target = {
         let mut rel = me.relations.lock();
         match rel.monitoring.iter().position(|(r, _)| *r == monitor) {
@@ -107,13 +114,13 @@ mod loom_models {
     use super::*;
     use crate::engine::guard::{Mode, triage};
 
-    fn core(local: u64) -> Core {
-        Core::new(Pid::new(0, local), None, false, crate::memory::RUNTIME)
+    fn core(local: u64) -> ControlBlock {
+        ControlBlock::new(Pid::new(0, local), None, false, crate::memory::RUNTIME)
     }
 
     /// What an exit does to its links: the relations are taken under the lock (the process is
     /// marked exited), then every linked process is sent an exit signal.
-    fn exit(me: &Core, peers: &[&Core]) {
+    fn exit(me: &ControlBlock, peers: &[&ControlBlock]) {
         let rel = me.end_relations();
         for peer in peers {
             let to = peer.pid();

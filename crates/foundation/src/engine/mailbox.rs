@@ -30,7 +30,7 @@
 
 use std::sync::atomic::Ordering::{AcqRel, Acquire, Release, SeqCst};
 
-use crate::engine::control::Addressed;
+use crate::engine::signal::Addressed;
 use crate::engine::sync::{AtomicUsize, Event, EventListener, Queue, yield_now};
 use crate::message::Overflow;
 
@@ -352,7 +352,7 @@ fn message<M>(entry: Option<Slot<M>>) -> Option<M> {
 /// An ordered signal for the tests: a `Down` aimed at pid `<0.1.0>`.
 #[cfg(test)]
 fn down(n: u64) -> Box<Addressed> {
-    use crate::engine::control::Signal;
+    use crate::engine::signal::Signal;
     let pid = crate::Pid::new(0, 1);
     let down =
         crate::Down { monitor: crate::MonitorRef(n), pid, reason: crate::ExitReason::Normal };

@@ -2,16 +2,20 @@
 //! handling and exit propagation. Nothing here is public.
 
 pub(crate) mod adoption;
-pub(crate) mod control;
+pub(crate) mod control_block;
 pub(crate) mod delivery;
-pub(crate) mod exit;
+pub(crate) mod finish;
 pub(crate) mod guard;
+pub(crate) mod hook;
 pub(crate) mod link_set;
 pub(crate) mod links;
 pub(crate) mod mailbox;
+pub(crate) mod message_counters;
+pub(crate) mod name;
 pub(crate) mod node_state;
+pub(crate) mod process_block;
+pub(crate) mod relations;
 pub(crate) mod run_loop;
+pub(crate) mod signal;
 pub(crate) mod spawn;
-pub(crate) mod supervision;
 pub(crate) mod sync;
-pub(crate) mod traffic;

@@ -9,9 +9,10 @@ use dashmap::DashMap;
 use event_listener::Event;
 use parking_lot::RwLock;
 
-use crate::engine::control::{AnyProcess, Signal};
-use crate::telemetry::Telemetry;
-use crate::{MonitorRef, Name, Pid};
+use crate::engine::name::Name;
+use crate::engine::process_block::AnyProcess;
+use crate::engine::signal::Signal;
+use crate::{MonitorRef, Pid};
 
 /// Below this many processes at its peak, the table never shrinks (it is small anyway).
 const SHRINK_FROM: usize = 16;
@@ -30,20 +31,8 @@ pub(crate) struct NodeState {
     pub(crate) shutting_down: AtomicBool,
     /// Notified whenever a process leaves the table.
     pub(crate) exits: Event,
-    pub(crate) telemetry: Telemetry,
-    /// Running ecosystems by name, for [`Node::ecosystem`](crate::Node::ecosystem): each an
-    /// `Ecosystem<CM, WM>` with its message types' names. Removed when the ecosystem stops.
-    pub(crate) ecosystems: DashMap<String, EcosystemEntry>,
     /// When the node started, on its runtime's clock: the zero of its traffic timestamps.
     pub(crate) epoch: tokio::time::Instant,
-}
-
-/// A running ecosystem's handle, type-erased, with its message types' names.
-pub(crate) struct EcosystemEntry {
-    pub(crate) handle: Arc<dyn std::any::Any + Send + Sync>,
-    pub(crate) types: (&'static str, &'static str),
-    /// Its supervisor, to tell it from a later ecosystem of the same name.
-    pub(crate) supervisor: crate::Pid,
 }
 
 impl NodeState {
@@ -60,8 +49,6 @@ impl NodeState {
             groups: RwLock::new(HashMap::new()),
             shutting_down: AtomicBool::new(false),
             exits: Event::new(),
-            telemetry: Telemetry::default(),
-            ecosystems: DashMap::new(),
             epoch: tokio::time::Instant::now(),
         }
     }

@@ -12,9 +12,11 @@ use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::sync::Arc;
 use std::task::Poll;
 
-use crate::engine::control::{Addressed, Core, Shared, Signal};
+use crate::engine::control_block::ControlBlock;
 use crate::engine::guard::{Guard, Interrupt, Mode, triage};
 use crate::engine::mailbox::{Park, Slot};
+use crate::engine::process_block::ProcessBlock;
+use crate::engine::signal::{Addressed, Signal};
 use crate::{BoxError, Context, Down, ExitReason, Process, ProcessStatus};
 
 /// How many messages a process handles in a row before it yields to its worker's other tasks
@@ -48,7 +50,7 @@ pub(crate) struct Receiver {
 impl Receiver {
     fn poll_next<M>(
         &mut self,
-        shared: &Shared<M>,
+        shared: &ProcessBlock<M>,
         cx: &mut std::task::Context<'_>,
     ) -> Poll<Event<M>> {
         let (core, mailbox) = (&shared.core, &shared.mailbox);
@@ -70,7 +72,7 @@ impl Receiver {
                 return Poll::Ready(entry.into());
             }
             mailbox.release(std::mem::take(&mut self.popped));
-            if std::mem::take(&mut self.burst) && core.gc_eager() {
+            if std::mem::take(&mut self.burst) && core.compacts_after_bursts() {
                 return Poll::Ready(Event::Drained);
             }
             core.waker.register(cx.waker());
@@ -121,19 +123,19 @@ impl<M> From<Slot<M>> for Event<M> {
 /// its address closes, its names are released, and its links, monitors and waiters are told.
 pub(crate) struct Teardown<M: Send + 'static> {
     rx: Receiver,
-    shared: Arc<Shared<M>>,
+    shared: Arc<ProcessBlock<M>>,
     node: crate::Node,
     finished: bool,
 }
 
 impl<M: Send + 'static> Teardown<M> {
-    pub(crate) fn new(shared: Arc<Shared<M>>, node: crate::Node) -> Self {
+    pub(crate) fn new(shared: Arc<ProcessBlock<M>>, node: crate::Node) -> Self {
         Teardown { rx: Receiver::default(), shared, node, finished: false }
     }
 
     fn finish(&mut self, reason: &ExitReason) {
         self.finished = true;
-        crate::engine::exit::finish(&self.node.state, &self.shared, reason, self.rx.popped);
+        crate::engine::finish::finish(&self.node.state, &self.shared, reason, self.rx.popped);
     }
 }
 
@@ -367,13 +369,13 @@ async fn ordered<P: Process>(
 }
 
 /// A trapped exit from a link is delivered only if the link still stands; it then goes.
-fn take_link(core: &Core, from: crate::Pid) -> bool {
+fn take_link(core: &ControlBlock, from: crate::Pid) -> bool {
     let mut rel = core.relations.lock();
     rel.links.remove(from)
 }
 
 /// A `Down` is delivered only if its monitor was not removed meanwhile; it then goes.
-fn take_monitor(core: &Core, down: &Down) -> bool {
+fn take_monitor(core: &ControlBlock, down: &Down) -> bool {
     let mut rel = core.relations.lock();
     match rel.monitoring.iter().position(|(r, _)| *r == down.monitor) {
         Some(i) => {
@@ -388,14 +390,14 @@ pin_project_lite::pin_project! {
     /// A process's task: charges what it allocates to its account while it is polled, and
     /// checks its memory limit after each poll.
     pub(crate) struct Accounted<M, F> {
-        shared: Arc<Shared<M>>,
+        shared: Arc<ProcessBlock<M>>,
         #[pin]
         inner: F,
     }
 }
 
 impl<M, F> Accounted<M, F> {
-    pub(crate) fn new(shared: Arc<Shared<M>>, inner: F) -> Self {
+    pub(crate) fn new(shared: Arc<ProcessBlock<M>>, inner: F) -> Self {
         Accounted { shared, inner }
     }
 }
@@ -409,9 +411,9 @@ impl<M, F: std::future::Future> std::future::Future for Accounted<M, F> {
         let polled = {
             // Read at every poll: a restart gives the process a fresh account.
             let _charged = crate::memory::ChargeTo::new(core.account());
-            crate::engine::traffic::begin_poll();
+            crate::engine::message_counters::begin_poll();
             let polled = this.inner.poll(cx);
-            this.shared.traffic.add_sent(crate::engine::traffic::end_poll());
+            this.shared.traffic.add_sent(crate::engine::message_counters::end_poll());
             polled
         };
         if polled.is_pending() {

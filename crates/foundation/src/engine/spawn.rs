@@ -5,14 +5,17 @@
 use std::sync::Arc;
 use std::sync::atomic::Ordering::Acquire;
 
-use crate::engine::control::{AnyProcess, Core, Entry, Shared, Watcher};
+use crate::engine::control_block::ControlBlock;
 use crate::engine::mailbox::{MAX_CAPACITY, Mailbox};
+use crate::engine::name::Name;
+use crate::engine::process_block::{AnyProcess, ProcessBlock};
+use crate::engine::relations::{Entry, Watcher};
 use crate::engine::run_loop;
 use crate::error::{RegisterError, SpawnError};
 use crate::memory;
 use crate::message::Overflow;
 use crate::process::context::InitAck;
-use crate::{Context, MonitorRef, Name, Node, Process, ProcessRef};
+use crate::{Context, MonitorRef, Node, Process, ProcessRef};
 
 /// What the builder asks for.
 pub(crate) struct SpawnOptions {
@@ -95,7 +98,7 @@ pub(crate) fn spawn<P: Process>(
         None => memory::RUNTIME,
     };
     let pid = state.next_pid();
-    let core = Core::new(pid, parent_core.map(|p| p.pid()), opts.trap_exit, account);
+    let core = ControlBlock::new(pid, parent_core.map(|p| p.pid()), opts.trap_exit, account);
     if opts.held {
         core.set_held();
     }
@@ -104,26 +107,26 @@ pub(crate) fn spawn<P: Process>(
     // (in `arm`), nothing else.
     let shared = {
         let _charged = memory::ChargeTo::new(account);
-        Arc::new(Shared::new(core, Mailbox::with_overflow(opts.capacity, opts.overflow)))
+        Arc::new(ProcessBlock::new(core, Mailbox::with_overflow(opts.capacity, opts.overflow)))
     };
     let monitor = arm(node, parent_core, &shared, process, opts, init_ack)?;
     Ok((ProcessRef::from_retained(shared), monitor))
 }
 
 /// An address with no process behind it yet: the first incarnation adopts it, as a restart
-/// would. Lets an ecosystem hand out every member's address before any member runs.
+/// would. Lets a feature hand out a whole group's addresses before any of them runs.
 pub(crate) fn reserve<M: Send + 'static>(
     node: &Node,
     capacity: Option<usize>,
     overflow: Overflow,
-) -> Result<Arc<Shared<M>>, SpawnError> {
+) -> Result<Arc<ProcessBlock<M>>, SpawnError> {
     check_mailbox(capacity, overflow)?;
     let account = memory::open().unwrap_or(memory::RUNTIME);
-    let core = Core::new(node.state.next_pid(), None, false, account);
+    let core = ControlBlock::new(node.state.next_pid(), None, false, account);
     core.set_held();
     core.hand_over();
     let _charged = memory::ChargeTo::new(account);
-    Ok(Arc::new(Shared::new(core, Mailbox::with_overflow(capacity, overflow))))
+    Ok(Arc::new(ProcessBlock::new(core, Mailbox::with_overflow(capacity, overflow))))
 }
 
 /// Starts a new incarnation of a supervised process in its kept allocation: a new pid, the
@@ -132,7 +135,7 @@ pub(crate) fn reserve<M: Send + 'static>(
 pub(crate) fn respawn<P: Process>(
     node: &Node,
     parent: &Arc<dyn AnyProcess>,
-    shared: &Arc<Shared<P::Message>>,
+    shared: &Arc<ProcessBlock<P::Message>>,
     process: P,
     name: Option<Name>,
     trap_exit: bool,
@@ -184,7 +187,7 @@ pub(crate) fn respawn<P: Process>(
 ///
 /// The previous account is closed first, so that with every account in use a restart takes
 /// its predecessor's slot back (with a new generation) rather than failing.
-fn renew_account(core: &Core) -> Result<(), SpawnError> {
+fn renew_account(core: &ControlBlock) -> Result<(), SpawnError> {
     let first = core.last_exit().is_none();
     if first && core.account() != memory::RUNTIME {
         return Ok(());
@@ -207,8 +210,8 @@ fn renew_account(core: &Core) -> Result<(), SpawnError> {
 /// table and names, links) to the shared heap, so a child never pays for a table's rehash.
 fn arm<P: Process>(
     node: &Node,
-    parent: Option<&Core>,
-    shared: &Arc<Shared<P::Message>>,
+    parent: Option<&ControlBlock>,
+    shared: &Arc<ProcessBlock<P::Message>>,
     process: P,
     opts: &SpawnOptions,
     init_ack: Option<InitAck>,
@@ -269,7 +272,7 @@ fn arm<P: Process>(
 }
 
 /// Takes back a process that was never started: out of the table and the registry.
-fn undo<M>(node: &Node, shared: &Arc<Shared<M>>) {
+fn undo<M>(node: &Node, shared: &Arc<ProcessBlock<M>>) {
     let state = &node.state;
     let pid = shared.core.pid();
     let rel = std::mem::take(&mut *shared.core.relations.lock());

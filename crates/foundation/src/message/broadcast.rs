@@ -3,9 +3,9 @@
 use std::fmt;
 use std::sync::Arc;
 
-use crate::engine::control::Shared;
 use crate::engine::delivery::Delivery;
 use crate::engine::mailbox::PushError;
+use crate::engine::process_block::ProcessBlock;
 use crate::{Pid, ProcessRef};
 
 /// What a broadcast did, receiver by receiver.
@@ -40,7 +40,7 @@ impl BroadcastReport {
     }
 
     /// Offers `msg` to one receiver and notes the outcome.
-    pub(crate) fn offer<M: Send + 'static>(&mut self, to: &Shared<M>, msg: M) {
+    pub(crate) fn offer<M: Send + 'static>(&mut self, to: &ProcessBlock<M>, msg: M) {
         match to.offer(msg) {
             Ok(Delivery::Queued | Delivery::Displaced) => self.delivered += 1,
             Ok(Delivery::Dropped) => self.dropped.push(to.core.pid()),
@@ -121,7 +121,7 @@ pub fn broadcast<'a, M: Clone + Send + 'static>(
 
 /// The broadcast over process blocks; `target` names them for the error.
 pub(crate) fn broadcast_shared<'a, M: Clone + Send + 'static>(
-    to: impl IntoIterator<Item = &'a Arc<Shared<M>>>,
+    to: impl IntoIterator<Item = &'a Arc<ProcessBlock<M>>>,
     msg: M,
     target: &str,
 ) -> Result<BroadcastReport, BroadcastError<M>> {

@@ -4,12 +4,14 @@ use std::fmt;
 use std::sync::Arc;
 use std::time::Duration;
 
-use crate::engine::control::Signal;
 use crate::engine::node_state::NodeState;
-use crate::engine::supervision::Supervisor;
+use crate::engine::process_block::ProcessBlock;
+use crate::engine::signal::Signal;
 use crate::error::{NodeError, SpawnError};
+use crate::node::services::Services;
 use crate::process::builder::ProcessBuilder;
 use crate::registry::{Groups, Registry};
+use crate::supervisor::server::Supervisor;
 use crate::supervisor::{SupervisorError, SupervisorRef, SupervisorSpec};
 use crate::timer::{self, TimerError};
 use crate::{ExitReason, Pid, Process, ProcessInfo, ProcessRef, TimerRef};
@@ -22,6 +24,7 @@ use crate::{ExitReason, Pid, Process, ProcessInfo, ProcessRef, TimerRef};
 #[derive(Clone)]
 pub struct Node {
     pub(crate) state: Arc<NodeState>,
+    pub(crate) services: Arc<Services>,
 }
 
 impl Node {
@@ -35,7 +38,8 @@ impl Node {
     /// Starts a node with the given node number, which every pid it makes carries.
     pub fn with_id(id: u32) -> Result<Node, NodeError> {
         let runtime = tokio::runtime::Handle::try_current().map_err(|_| NodeError::NoRuntime)?;
-        Ok(Node { state: Arc::new(NodeState::new(id, runtime)) })
+        let state = Arc::new(NodeState::new(id, runtime));
+        Ok(Node { state, services: Arc::default() })
     }
 
     /// This node's number.
@@ -204,6 +208,16 @@ impl Node {
         pids
     }
 
+    /// A typed address of a live process; `None` if it is gone or its message type is not `M`.
+    pub fn lookup<M: Send + 'static>(&self, pid: Pid) -> Option<ProcessRef<M>> {
+        let process = self.state.get(pid)?;
+        let block: Arc<ProcessBlock<M>> = process.into_any().downcast().ok()?;
+        if block.mailbox.is_closed() || !block.core.try_retain() {
+            return None;
+        }
+        Some(ProcessRef::from_retained(block))
+    }
+
     /// How many processes are alive.
     pub fn process_count(&self) -> usize {
         self.state.table.len()
@@ -211,7 +225,7 @@ impl Node {
 
     /// The node's telemetry: attach observers of the ecosystems' events.
     pub fn telemetry(&self) -> &crate::telemetry::Telemetry {
-        &self.state.telemetry
+        &self.services.telemetry
     }
 
     /// The name registry.

@@ -4,7 +4,7 @@ use std::collections::HashSet;
 use std::sync::atomic::Ordering::Release;
 use std::time::Duration;
 
-use crate::engine::control::Signal;
+use crate::engine::signal::Signal;
 use crate::{ExitReason, Node, Pid};
 
 /// What [`Node::shutdown`] did.
@@ -40,7 +40,7 @@ impl Node {
         let state = &self.state;
         state.shutting_down.store(true, Release);
         let total = state.table.len();
-        let deadline = crate::time::deadline_after(timeout);
+        let deadline = crate::deadline::deadline_after(timeout);
         let from = self.self_pid();
         let mut report = ShutdownReport::default();
 

@@ -6,8 +6,8 @@ use std::time::Duration;
 
 use tokio::time::Instant;
 
-use crate::engine::control::Shared;
 use crate::engine::mailbox::PushError;
+use crate::engine::process_block::ProcessBlock;
 use crate::error::{CallError, SendError, SendTimeoutError, TrySendError};
 use crate::process::reply::ReplyTo;
 use crate::{ExitReason, Pid};
@@ -28,12 +28,12 @@ pub const DEFAULT_CALL_TIMEOUT: Duration = Duration::from_secs(5);
 ///
 /// Sending never loses a message silently: every failed send gives the message back.
 pub struct ProcessRef<M> {
-    pub(crate) shared: Arc<Shared<M>>,
+    pub(crate) shared: Arc<ProcessBlock<M>>,
 }
 
 impl<M: Send + 'static> ProcessRef<M> {
     /// Makes a strong address from a process's shared block; the caller has taken the count.
-    pub(crate) fn from_retained(shared: Arc<Shared<M>>) -> Self {
+    pub(crate) fn from_retained(shared: Arc<ProcessBlock<M>>) -> Self {
         ProcessRef { shared }
     }
 
@@ -131,7 +131,7 @@ impl<M: Send + 'static> ProcessRef<M> {
         if self.refuses() {
             return Err(SendTimeoutError::Full(msg));
         }
-        self.send_until(msg, crate::time::deadline_after(timeout)).await
+        self.send_until(msg, crate::deadline::deadline_after(timeout)).await
     }
 
     /// Sends from synchronous code, blocking the thread while the mailbox is full.
@@ -211,7 +211,7 @@ impl<M: Send + 'static> ProcessRef<M> {
                 return Err(CallError::refused(self.pid()));
             }
             Err(PushError::Full(msg)) => {
-                let until = crate::time::deadline_after(timeout);
+                let until = crate::deadline::deadline_after(timeout);
                 deadline = Some(until);
                 match self.send_until(msg, until).await {
                     Ok(()) => {}
@@ -225,7 +225,7 @@ impl<M: Send + 'static> ProcessRef<M> {
                 }
             }
         }
-        let until = deadline.unwrap_or_else(|| crate::time::deadline_after(timeout));
+        let until = deadline.unwrap_or_else(|| crate::deadline::deadline_after(timeout));
         let ready = match tokio::time::timeout_at(until, answer).await {
             Ok(ready) => ready,
             Err(_) => return Err(CallError::timeout(self.pid(), timeout)),
@@ -319,7 +319,7 @@ impl<M> std::hash::Hash for ProcessRef<M> {
 /// [`end_when_unreferenced`](crate::ProcessBuilder::end_when_unreferenced), which a weak address
 /// does not keep alive; timers hold weak addresses.
 pub struct WeakProcessRef<M> {
-    pub(crate) shared: Arc<Shared<M>>,
+    pub(crate) shared: Arc<ProcessBlock<M>>,
 }
 
 impl<M: Send + 'static> WeakProcessRef<M> {

@@ -3,7 +3,7 @@
 use std::fmt;
 use std::sync::Arc;
 
-use crate::engine::control::AnyProcess;
+use crate::engine::process_block::AnyProcess;
 use crate::engine::spawn::{SpawnOptions, spawn};
 use crate::error::SpawnError;
 use crate::message::Overflow;

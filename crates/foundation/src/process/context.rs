@@ -4,8 +4,9 @@ use std::fmt;
 use std::sync::Arc;
 use std::time::Duration;
 
-use crate::engine::control::{AnyProcess, Shared, Signal};
 use crate::engine::links;
+use crate::engine::process_block::{AnyProcess, ProcessBlock};
+use crate::engine::signal::Signal;
 use crate::error::{LinkError, SpawnError};
 use crate::{
     ExitReason, MonitorRef, Node, Pid, Process, ProcessBuilder, ProcessRef, TimerError, TimerRef,
@@ -14,7 +15,7 @@ use crate::{
 
 /// Handed to every handler of a process: the process's view of itself and of the node.
 pub struct Context<M> {
-    pub(crate) shared: Arc<Shared<M>>,
+    pub(crate) shared: Arc<ProcessBlock<M>>,
     pub(crate) node: Node,
     pub(crate) stop: Option<ExitReason>,
     /// Told how `init` went, for a spawner that waits for it (a supervisor).
@@ -25,7 +26,7 @@ pub struct Context<M> {
 pub(crate) type InitAck = tokio::sync::oneshot::Sender<Result<(), ExitReason>>;
 
 impl<M: Send + 'static> Context<M> {
-    pub(crate) fn new(shared: Arc<Shared<M>>, node: Node) -> Self {
+    pub(crate) fn new(shared: Arc<ProcessBlock<M>>, node: Node) -> Self {
         Context { shared, node, stop: None, init_ack: None }
     }
 

@@ -3,8 +3,8 @@
 use std::fmt;
 use std::sync::Arc;
 
-use crate::engine::control::Entry;
-use crate::engine::control::Shared;
+use crate::engine::process_block::ProcessBlock;
+use crate::engine::relations::Entry;
 use crate::error::RegisterError;
 use crate::message::{BroadcastError, BroadcastReport, broadcast_shared};
 use crate::{Node, Pid};
@@ -113,7 +113,7 @@ impl<'a> Groups<'a> {
         let mut mismatched = Vec::new();
         for pid in self.members(group) {
             let Some(process) = state.get(pid) else { continue };
-            match process.into_any().downcast::<Shared<M>>() {
+            match process.into_any().downcast::<ProcessBlock<M>>() {
                 Ok(shared) => typed.push(shared),
                 Err(_) => mismatched.push(pid),
             }

@@ -1,9 +1,8 @@
 //! The name registry of a node.
 
 use std::fmt;
-use std::sync::Arc;
 
-use crate::engine::control::{Entry, Shared};
+use crate::engine::relations::Entry;
 use crate::error::RegisterError;
 use crate::{Name, Node, Pid, ProcessRef};
 
@@ -96,17 +95,5 @@ impl<'a> Registry<'a> {
 impl fmt::Debug for Registry<'_> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Registry").field("names", &self.node.state.names.read().len()).finish()
-    }
-}
-
-impl Node {
-    /// A typed address of a live process; `None` if it is gone or its message type is not `M`.
-    pub fn lookup<M: Send + 'static>(&self, pid: Pid) -> Option<ProcessRef<M>> {
-        let process = self.state.get(pid)?;
-        let shared: Arc<Shared<M>> = process.into_any().downcast().ok()?;
-        if shared.mailbox.is_closed() || !shared.core.try_retain() {
-            return None;
-        }
-        Some(ProcessRef::from_retained(shared))
     }
 }

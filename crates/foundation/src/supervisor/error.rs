@@ -3,8 +3,7 @@
 use std::fmt;
 use std::time::Duration;
 
-use crate::supervisor::{ChildKind, Restart};
-use crate::{CallError, ExitReason, Pid, SpawnError};
+use crate::{CallError, ExitReason, SpawnError};
 
 /// A supervisor request failed, or a supervisor gave up.
 #[derive(Clone, Debug)]
@@ -79,21 +78,4 @@ impl std::error::Error for SupervisorError {
             _ => None,
         }
     }
-}
-
-/// One child as [`SupervisorRef::which_children`](crate::supervisor::SupervisorRef::which_children)
-/// reports it.
-#[derive(Clone, Debug, PartialEq, Eq)]
-#[non_exhaustive]
-pub struct ChildInfo {
-    /// The child's id.
-    pub id: String,
-    /// Its current pid; `None` while it is not running.
-    pub pid: Option<Pid>,
-    /// Worker or supervisor.
-    pub kind: ChildKind,
-    /// Its restart policy.
-    pub restart: Restart,
-    /// How many times the supervisor has restarted it.
-    pub restarts: u64,
 }

@@ -4,7 +4,7 @@ use std::fmt;
 use std::sync::Arc;
 use std::time::Duration;
 
-use crate::engine::supervision::SupervisorMsg;
+use crate::supervisor::server::SupervisorMsg;
 use crate::supervisor::{ChildInfo, ChildSpec, SupervisorError};
 use crate::{CallError, ExitReason, Pid, ProcessRef, ReplyTo};
 
@@ -105,7 +105,9 @@ impl SupervisorRef {
         let Some(process) = self.request(|r| SupervisorMsg::Child(id, r)).await? else {
             return Ok(None);
         };
-        let Ok(shared) = process.into_any().downcast::<crate::engine::control::Shared<M>>() else {
+        let Ok(shared) =
+            process.into_any().downcast::<crate::engine::process_block::ProcessBlock<M>>()
+        else {
             return Ok(None);
         };
         if shared.mailbox.is_closed() || !shared.core.try_retain() {

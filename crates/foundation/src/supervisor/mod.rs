@@ -51,11 +51,15 @@
 //! To reach a child across restarts, give it a registered name ([`ChildSpec::name`]); every
 //! incarnation registers it.
 
+pub(crate) mod child;
+mod child_info;
 mod error;
 mod handle;
+pub(crate) mod server;
 mod spec;
 
-pub use error::{ChildInfo, SupervisorError};
+pub use child_info::ChildInfo;
+pub use error::SupervisorError;
 pub use handle::SupervisorRef;
 pub use spec::{
     ChildKind, ChildSpec, DEFAULT_WORKER_SHUTDOWN, Restart, RestartIntensity, Shutdown,

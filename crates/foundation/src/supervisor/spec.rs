@@ -4,8 +4,9 @@ use std::fmt;
 use std::sync::Arc;
 use std::time::Duration;
 
-use crate::engine::supervision::{ChildStart, StartArgs, StartMode, SupervisorMsg, start_child};
 use crate::error::SpawnError;
+use crate::supervisor::child::{ChildProcess, ChildStart, StartArgs, StartMode, start_child};
+use crate::supervisor::server::SupervisorMsg;
 use crate::{Context, DEFAULT_MAILBOX_CAPACITY, Name, Process};
 
 /// How a supervisor reacts when a child ends and must be restarted (OTP's restart strategy).
@@ -164,7 +165,7 @@ impl ChildSpec {
     /// A worker that lives in an address made beforehand (an ecosystem's members).
     pub(crate) fn worker_in<P, F>(
         id: impl Into<Arc<str>>,
-        address: Arc<crate::engine::control::Shared<P::Message>>,
+        address: Arc<crate::engine::process_block::ProcessBlock<P::Message>>,
         factory: F,
     ) -> Self
     where
@@ -172,7 +173,7 @@ impl ChildSpec {
         F: Fn() -> P + Send + Sync + 'static,
     {
         let start: ChildStart = Arc::new(move |ctx, args, mode, ack| {
-            crate::engine::supervision::start_reserved(ctx, args, mode, &address, &factory, ack)
+            crate::supervisor::child::start_reserved(ctx, args, mode, &address, &factory, ack)
         });
         ChildSpec::with_start(id.into(), start, ChildKind::Worker, None)
     }
@@ -180,7 +181,7 @@ impl ChildSpec {
     /// A nested supervisor, started from `spec` at every (re)start.
     pub fn supervisor(id: impl Into<Arc<str>>, spec: SupervisorSpec) -> Self {
         let start: ChildStart = Arc::new(move |ctx, args, mode, ack| {
-            crate::engine::supervision::start_linked(ctx, spec.clone(), args, mode, ack)
+            crate::supervisor::child::start_linked(ctx, spec.clone(), args, mode, ack)
         });
         ChildSpec::with_start(id.into(), start, ChildKind::Supervisor, None)
     }
@@ -290,8 +291,6 @@ impl ChildSpec {
     }
 }
 
-pub(crate) use crate::engine::supervision::ChildProcess;
-
 impl fmt::Debug for ChildSpec {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("ChildSpec")
@@ -317,6 +316,10 @@ pub enum ShutdownOrder {
     /// supervisors: for large pools of interchangeable workers, where stopping one by one would
     /// take as long as all their timeouts added up.
     Concurrent,
+    /// Every child but the first at once, then the first: for a coordinator and its workers,
+    /// where the first child outlives the others so that it sees them go (an ecosystem's
+    /// order).
+    FirstLast,
 }
 
 /// A supervisor's configuration: strategy, restart intensity, and children in start order.
@@ -331,9 +334,6 @@ pub struct SupervisorSpec {
     pub children: Vec<ChildSpec>,
     /// How the children are stopped when the supervisor shuts down.
     pub shutdown_order: ShutdownOrder,
-    /// An ecosystem's order: every child but the first at once, then the first (the
-    /// coordinator outlives its workers).
-    pub(crate) first_stops_last: bool,
 }
 
 impl SupervisorSpec {

@@ -25,6 +25,7 @@ use std::time::Duration;
 
 use tokio::time::Instant;
 
+use crate::engine::hook::FlowReport;
 use crate::message::MessageStats;
 
 /// The receiver reads the clock once per this many messages.
@@ -67,7 +68,7 @@ pub(crate) fn now_nanos(epoch: Instant) -> u64 {
 /// process that receives (or reports sizes) needs, in a [`Detail`] the receiver allocates at
 /// its first sample, so an idle process never pays for it.
 #[derive(Debug, Default)]
-pub(crate) struct Traffic {
+pub(crate) struct MessageCounters {
     sent: AtomicU64,
     dropped: AtomicU64,
     refused: AtomicU64,
@@ -100,7 +101,7 @@ struct Detail {
     told_at: AtomicU64,
 }
 
-impl Traffic {
+impl MessageCounters {
     pub(crate) fn add_sent(&self, n: u64) {
         if n > 0 {
             self.sent.fetch_add(n, Relaxed);
@@ -196,7 +197,7 @@ impl Detail {
     }
 }
 
-impl Traffic {
+impl MessageCounters {
     /// Counts the size of a message taken from the mailbox, published at once. Receiver
     /// only.
     #[inline]
@@ -242,10 +243,11 @@ impl Traffic {
     }
 }
 
-impl<M> crate::engine::control::Shared<M> {
-    /// Tells drops and stalls as telemetry events, at most one of each per second per
-    /// process (with the count since the previous one), so a flood costs one event a second,
-    /// not one per message. Checked by the receiver when it samples; `flush` when it ends.
+impl<M> crate::engine::process_block::ProcessBlock<M> {
+    /// Reports drops and stalls (to the process's hook, or its node, which tell them as
+    /// telemetry), at most once a second per process with the counts since the previous
+    /// report, so a flood costs one report a second, not one per message. Checked by the
+    /// receiver when it samples; `flush` when it ends.
     pub(crate) fn report_flow(&self, node: &crate::Node, flush: bool) {
         let traffic = &self.traffic;
         let (dropped, stalls) = (traffic.dropped(), traffic.stalls());
@@ -264,26 +266,17 @@ impl<M> crate::engine::control::Shared<M> {
             return;
         }
         d.told_at.store(now, Relaxed);
-        let ecosystem = self.core.ecosystem().map(|e| e.to_string());
-        let pid = self.core.pid();
-        if dropped > told_dropped {
-            node.telemetry().emit(&crate::telemetry::Event::MessagesDropped {
-                ecosystem: ecosystem.clone(),
-                pid,
-                policy: self.mailbox.overflow(),
-                count: dropped - told_dropped,
-                total: dropped,
-            });
-            d.told_dropped.store(dropped, Relaxed);
-        }
-        if stalls > told_stalls {
-            node.telemetry().emit(&crate::telemetry::Event::FlowStalled {
-                ecosystem,
-                pid,
-                count: stalls - told_stalls,
-                total: stalls,
-            });
-            d.told_stalls.store(stalls, Relaxed);
+        let report = FlowReport {
+            pid: self.core.pid(),
+            policy: self.mailbox.overflow(),
+            dropped: (dropped > told_dropped).then(|| (dropped - told_dropped, dropped)),
+            stalled: (stalls > told_stalls).then(|| (stalls - told_stalls, stalls)),
+        };
+        d.told_dropped.store(dropped, Relaxed);
+        d.told_stalls.store(stalls, Relaxed);
+        match self.core.hook() {
+            Some(hook) => hook.flow(node, &report),
+            None => node.report_flow(None, &report),
         }
     }
 }
@@ -294,7 +287,7 @@ impl<M> crate::engine::control::Shared<M> {
 mod footprint {
     #[test]
     fn a_process_block_stays_within_its_size_step() {
-        let size = std::mem::size_of::<crate::engine::control::Shared<u64>>();
-        assert!(size <= 768, "Shared<u64> is {size} bytes");
+        let size = std::mem::size_of::<crate::engine::process_block::ProcessBlock<u64>>();
+        assert!(size <= 768, "ProcessBlock<u64> is {size} bytes");
     }
 }

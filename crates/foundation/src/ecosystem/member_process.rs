@@ -97,3 +97,21 @@ impl<P: Process> Process for Member<P> {
         self.inner.terminate(ctx, reason).await;
     }
 }
+
+/// What an ecosystem attaches to each member's process: the engine asks it whether the member
+/// compacts after each burst (`frequent_minor`), and tells through it the member's flow
+/// trouble, which the ecosystem reports under its name.
+pub(crate) struct MemberHook {
+    pub(crate) ecosystem: Arc<str>,
+    pub(crate) eager: bool,
+}
+
+impl crate::engine::hook::ProcessHook for MemberHook {
+    fn compact_after_bursts(&self) -> bool {
+        self.eager
+    }
+
+    fn flow(&self, node: &Node, report: &crate::engine::hook::FlowReport) {
+        node.report_flow(Some(&self.ecosystem), report);
+    }
+}

@@ -1,11 +1,9 @@
-//! The control block every process shares with its addresses and its node.
-//!
-//! One allocation per process holds the mailbox and this block: the pid, the waker of the
-//! process's task, the signal queue, the links and monitors, and the counters `process_info`
-//! reads. Everything here is touched by other threads; the hot path (send, receive) touches
-//! only the mailbox and, when the receiver sleeps, the waker.
+//! The control block every process shares with its addresses and its node: the pid of the
+//! current incarnation, the waker of the process's task, its relations (under their lock), its
+//! status and counters, its exit records and its memory account. Everything here is touched by
+//! other threads; the hot path (send, receive) touches only the mailbox and, when the receiver
+//! sleeps, the waker.
 
-use std::any::Any;
 use std::sync::atomic::Ordering::{AcqRel, Acquire, Relaxed, Release, SeqCst};
 use std::sync::atomic::{AtomicBool, AtomicU8, AtomicU64, AtomicUsize};
 use std::sync::{Arc, OnceLock};
@@ -14,117 +12,19 @@ use event_listener::Event;
 use futures::task::AtomicWaker;
 use parking_lot::Mutex;
 
-use crate::engine::sync::Mutex as RelationsLock;
-
 use crate::engine::adoption::Adoption;
-use crate::engine::mailbox::Mailbox;
-use crate::engine::traffic::Traffic;
-use crate::{Down, ExitReason, MonitorRef, Name, Pid, ProcessStatus};
-
-/// A signal to a process.
-///
-/// Two lanes, as Erlang acts on signals (see the `process` module's docs):
-/// - **at once**, ahead of every queued message: `kill`, the memory limit, an exit signal the
-///   process does not trap (it ends the process, whatever is queued), and `Compact`;
-/// - **in order** with messages, in the mailbox itself (an [`Addressed`] entry): an exit signal
-///   the process traps and a monitor's `Down`, which become something the process receives, so
-///   they arrive behind everything their sender sent before them.
-///
-/// The lane of an exit signal is chosen when it is delivered, by whether the target traps
-/// exits then; see [`AnyProcess::signal`].
-#[derive(Debug)]
-pub(crate) enum Signal {
-    /// An exit signal: from a linked process that ended (`link`), or sent with `exit(pid, reason)`.
-    Exit { from: Pid, reason: ExitReason, link: bool },
-    /// `kill`: cannot be trapped.
-    Kill,
-    /// The process went over its memory limit: cannot be trapped, as `kill`.
-    Overrun { limit: u64, held: u64 },
-    /// Memory pressure: give back what you can (`Process::compact`).
-    Compact,
-    /// A monitored process ended.
-    Down(Down),
-    /// An ordered signal that a `DropOldest` sender found at the head of the mailbox: due
-    /// before anything still queued (see `mailbox.rs`).
-    Promoted(Box<Addressed>),
-}
-
-/// An ordered signal in a mailbox, with the incarnation it was sent to: a supervised process's
-/// mailbox outlives its incarnations, and a signal meant for one is dropped by the next.
-#[derive(Debug)]
-pub(crate) struct Addressed {
-    pub(crate) to: Pid,
-    pub(crate) signal: Signal,
-}
-
-/// Links, monitors, names and pending signals: changed rarely, under one lock per process.
-#[derive(Debug, Default)]
-pub(crate) struct Relations {
-    pub(crate) exited: bool,
-    /// Pending signals, oldest first.
-    pub(crate) signals: Vec<Signal>,
-    pub(crate) links: crate::engine::link_set::LinkSet,
-    /// Who learns of this incarnation's end: monitors set on it, and waiters.
-    pub(crate) watchers: Vec<Watcher>,
-    /// Monitors this process set on others: (reference, target).
-    pub(crate) monitoring: Vec<(MonitorRef, Pid)>,
-    /// Its registered names and process groups.
-    pub(crate) entries: Vec<Entry>,
-}
-
-/// One who learns of an incarnation's end.
-#[derive(Debug)]
-pub(crate) enum Watcher {
-    /// A monitor: (reference, the watching process), told with a `Down`.
-    Monitor(MonitorRef, Pid),
-    /// Someone waiting for the exit (`wait_exit_of`), told its reason.
-    Waiter(tokio::sync::oneshot::Sender<ExitReason>),
-}
-
-impl Relations {
-    /// The processes monitoring this one.
-    pub(crate) fn monitored_by(&self) -> impl Iterator<Item = Pid> + '_ {
-        self.watchers.iter().filter_map(|w| match w {
-            Watcher::Monitor(_, pid) => Some(*pid),
-            Watcher::Waiter(_) => None,
-        })
-    }
-
-    /// Removes the monitor `monitor` from the watchers.
-    pub(crate) fn remove_watcher(&mut self, monitor: MonitorRef) {
-        self.watchers.retain(|w| !matches!(w, Watcher::Monitor(r, _) if *r == monitor));
-    }
-}
-
-/// A registry entry a process holds.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub(crate) enum Entry {
-    Name(Name),
-    Group(Arc<str>),
-}
-
-impl Relations {
-    pub(crate) fn names(&self) -> impl Iterator<Item = &Name> {
-        self.entries.iter().filter_map(|e| match e {
-            Entry::Name(n) => Some(n),
-            Entry::Group(_) => None,
-        })
-    }
-
-    pub(crate) fn groups(&self) -> impl Iterator<Item = &Arc<str>> {
-        self.entries.iter().filter_map(|e| match e {
-            Entry::Group(g) => Some(g),
-            Entry::Name(_) => None,
-        })
-    }
-}
+use crate::engine::hook::ProcessHook;
+use crate::engine::relations::{Relations, Watcher};
+use crate::engine::signal::Signal;
+use crate::engine::sync::Mutex as RelationsLock;
+use crate::{ExitReason, Pid, ProcessStatus};
 
 const STATUS_RUNNING: u8 = 0;
 const STATUS_WAITING: u8 = 1;
 const STATUS_EXITING: u8 = 2;
 const STATUS_EXITED: u8 = 3;
 
-pub(crate) struct Core {
+pub(crate) struct ControlBlock {
     node: u32,
     /// The local id of the first incarnation: the address's identity, stable across restarts.
     address: u64,
@@ -157,19 +57,16 @@ pub(crate) struct Core {
     /// Bytes the process may hold; 0 for no limit.
     memory_limit: AtomicU64,
     overrun: AtomicBool,
-    /// Compact after every burst of messages (an ecosystem's `frequent_minor`).
-    gc_eager: AtomicBool,
-    /// The ecosystem this process is a member of, for its telemetry.
-    ecosystem: OnceLock<Arc<str>>,
+    /// What a feature above the engine attached to this process (see `hook.rs`).
+    hook: OnceLock<Arc<dyn ProcessHook>>,
 }
 
-impl Core {
+impl ControlBlock {
     pub(crate) fn new(pid: Pid, parent: Option<Pid>, trap_exit: bool, account: u64) -> Self {
-        Core {
+        ControlBlock {
             account: AtomicU64::new(account),
             memory_limit: AtomicU64::new(0),
             overrun: AtomicBool::new(false),
-            gc_eager: AtomicBool::new(false),
             node: pid.node(),
             address: pid.local_id(),
             local: AtomicU64::new(pid.local_id()),
@@ -187,18 +84,19 @@ impl Core {
             end_when_unreferenced: AtomicBool::new(false),
             final_exit: OnceLock::new(),
             exit_event: Event::new(),
-            ecosystem: OnceLock::new(),
+            hook: OnceLock::new(),
         }
     }
 
-    /// Tags the process as a member of `ecosystem` (once; later tags are ignored).
-    pub(crate) fn set_ecosystem(&self, ecosystem: &Arc<str>) {
-        let _ = self.ecosystem.set(Arc::clone(ecosystem));
+    /// Attaches a feature's hook to the process, for every incarnation (once: a later hook
+    /// is ignored).
+    pub(crate) fn set_hook(&self, hook: Arc<dyn ProcessHook>) {
+        let _ = self.hook.set(hook);
     }
 
-    /// The ecosystem this process is a member of.
-    pub(crate) fn ecosystem(&self) -> Option<&Arc<str>> {
-        self.ecosystem.get()
+    /// The feature's hook, if one is attached.
+    pub(crate) fn hook(&self) -> Option<&dyn ProcessHook> {
+        self.hook.get().map(|h| &**h)
     }
 
     /// The pid of the current (or last) incarnation.
@@ -248,12 +146,9 @@ impl Core {
         self.adoption.orphan()
     }
 
-    pub(crate) fn set_gc_eager(&self, eager: bool) {
-        self.gc_eager.store(eager, Relaxed);
-    }
-
-    pub(crate) fn gc_eager(&self) -> bool {
-        self.gc_eager.load(Relaxed)
+    /// Whether the process compacts after each burst (its hook says so).
+    pub(crate) fn compacts_after_bursts(&self) -> bool {
+        self.hook().is_some_and(ProcessHook::compact_after_bursts)
     }
 
     /// The memory account of the current incarnation.
@@ -517,106 +412,8 @@ impl Core {
     }
 }
 
-impl Drop for Core {
+impl Drop for ControlBlock {
     fn drop(&mut self) {
         crate::memory::close(*self.account.get_mut());
-    }
-}
-
-/// The one allocation of a process: its control block and its typed mailbox.
-pub(crate) struct Shared<M> {
-    pub(crate) core: Core,
-    pub(crate) mailbox: Mailbox<M>,
-    /// What flowed through this address (message analytics).
-    pub(crate) traffic: Traffic,
-}
-
-impl<M> Shared<M> {
-    pub(crate) fn new(core: Core, mailbox: Mailbox<M>) -> Self {
-        Shared { core, mailbox, traffic: Traffic::default() }
-    }
-}
-
-/// A process seen without its message type, as the node's table holds it.
-pub(crate) trait AnyProcess: Send + Sync {
-    fn core(&self) -> &Core;
-    fn mailbox_len(&self) -> usize;
-    fn mailbox_capacity(&self) -> Option<usize>;
-    fn overflow(&self) -> crate::message::Overflow;
-    fn traffic(&self) -> &Traffic;
-    fn into_any(self: Arc<Self>) -> Arc<dyn Any + Send + Sync>;
-    /// Closes the mailbox for good, dropping what it holds, and records the final exit.
-    fn close(&self, unreleased: usize);
-    /// Delivers a signal to the incarnation `to`, in its lane (see [`Signal`]). `false` if that
-    /// incarnation has exited (or is not the current one).
-    fn signal(&self, to: Pid, signal: Signal) -> bool;
-}
-
-impl<M: Send + 'static> AnyProcess for Shared<M> {
-    fn core(&self) -> &Core {
-        &self.core
-    }
-
-    fn mailbox_len(&self) -> usize {
-        self.mailbox.len()
-    }
-
-    fn mailbox_capacity(&self) -> Option<usize> {
-        self.mailbox.capacity()
-    }
-
-    fn overflow(&self) -> crate::message::Overflow {
-        self.mailbox.overflow()
-    }
-
-    fn traffic(&self) -> &Traffic {
-        &self.traffic
-    }
-
-    fn into_any(self: Arc<Self>) -> Arc<dyn Any + Send + Sync> {
-        self
-    }
-
-    fn close(&self, unreleased: usize) {
-        self.mailbox.close(unreleased);
-        self.core.record_final();
-    }
-
-    fn signal(&self, to: Pid, signal: Signal) -> bool {
-        let ordered = match &signal {
-            Signal::Down(_) => true,
-            // Trapped, an exit signal becomes something the process receives: it queues behind
-            // what its sender sent before. Untrapped, it acts at once.
-            Signal::Exit { .. } => self.core.traps_exits(),
-            _ => false,
-        };
-        if ordered { self.push_ordered(to, signal) } else { self.core.push_signal(to, signal) }
-    }
-}
-
-impl<M: Send + 'static> Shared<M> {
-    /// Queues an ordered signal in the mailbox, behind everything sent before it. `false` if
-    /// the incarnation `to` has ended or the mailbox is closed. A signal that slips into a
-    /// kept mailbox just as `to` ends is dropped by the next incarnation, which checks `to`.
-    pub(crate) fn push_ordered(&self, to: Pid, signal: Signal) -> bool {
-        if self.core.local.load(Acquire) != to.local_id() || self.core.relations.lock().exited {
-            return false;
-        }
-        match self.mailbox.push_signal(Box::new(Addressed { to, signal })) {
-            Ok(wake) => {
-                if wake {
-                    self.core.waker.wake();
-                }
-                true
-            }
-            Err(_) => false,
-        }
-    }
-
-    /// Hands a signal that a `DropOldest` sender found at the head of the mailbox to the
-    /// receiver, ahead of everything still queued.
-    pub(crate) fn promote(&self, signal: Box<Addressed>) {
-        let to = signal.to;
-        self.core.push_signal(to, Signal::Promoted(signal));
     }
 }

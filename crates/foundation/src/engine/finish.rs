@@ -7,13 +7,15 @@
 
 use std::sync::Arc;
 
-use crate::engine::control::{Shared, Signal, Watcher};
 use crate::engine::node_state::NodeState;
+use crate::engine::process_block::ProcessBlock;
+use crate::engine::relations::Watcher;
+use crate::engine::signal::Signal;
 use crate::{Down, ExitReason};
 
 pub(crate) fn finish<M>(
     node: &NodeState,
-    shared: &Arc<Shared<M>>,
+    shared: &Arc<ProcessBlock<M>>,
     reason: &ExitReason,
     unreleased: usize,
 ) {

@@ -6,7 +6,7 @@ use std::sync::Arc;
 /// A registered name: unique within its namespace on a node.
 ///
 /// Names in the default namespace come from strings: `Name::from("cache")`. A namespace keeps
-/// names of different owners apart (`Name::scoped("ecosystem:orders", "coordinator")`).
+/// names of different owners apart (`Name::scoped("orders", "coordinator")`).
 #[derive(Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct Name {
     namespace: Arc<str>,
