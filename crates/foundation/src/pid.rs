@@ -12,7 +12,8 @@ use std::fmt;
 /// low and high 32 bits of the local number:
 ///
 /// ```
-/// # async fn demo() -> Result<(), Box<dyn std::error::Error>> {
+/// # #[tokio::main(flavor = "current_thread")]
+/// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
 /// let node = foundation::Node::new()?;
 /// let pid = node.self_pid();
 /// assert_eq!(pid.to_string(), "<0.0.0>");

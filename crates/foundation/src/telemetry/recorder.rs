@@ -10,12 +10,25 @@ use crate::telemetry::{Event, Observer};
 /// [`events`](Self::events) or [`names`](Self::names).
 ///
 /// ```
-/// # async fn demo() -> Result<(), Box<dyn std::error::Error>> {
+/// use foundation::ecosystem::{EcosystemConfig, EcosystemSpec};
 /// use foundation::telemetry::Recorder;
+/// # use foundation::{BoxError, Context, Process};
+/// # struct Member;
+/// # impl Process for Member {
+/// #     type Message = ();
+/// #     async fn handle(&mut self, _: &mut Context<()>, _: ()) -> Result<(), BoxError> { Ok(()) }
+/// # }
+/// # #[tokio::main(flavor = "current_thread")]
+/// # async fn main() -> Result<(), BoxError> {
 /// let node = foundation::Node::new()?;
 /// let recorder = Recorder::default();
 /// node.telemetry().attach(recorder.clone());
-/// // ... run an ecosystem ...
+/// let spec = EcosystemSpec::new(EcosystemConfig::new("recorded").workers(2))
+///     .coordinator(|_| Member)
+///     .worker(|_| Member);
+/// let eco = node.spawn_ecosystem(spec).await?;
+/// eco.shutdown().await;
+/// assert_eq!(recorder.names()[0], "foundation.ecosystem.started");
 /// assert!(recorder.names().iter().all(|n| n.starts_with("foundation.")));
 /// # Ok(()) }
 /// ```
