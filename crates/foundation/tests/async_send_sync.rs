@@ -9,9 +9,9 @@ use std::cell::Cell;
 use std::time::Duration;
 
 use foundation::{
-    BoxError, CallError, Context, Down, ExitReason, Groups, LinkError, MonitorRef, Name, Node,
-    NodeError, Pid, Process, ProcessBuilder, ProcessInfo, ProcessRef, ProcessStatus, RegisterError,
-    Registry, ReplyTo, SendError, SendTimeoutError, ShutdownReport, SpawnError, TimerError,
+    BoxError, CallError, ConfigError, Context, Down, ExitReason, Groups, LinkError, MonitorRef,
+    Name, Node, NodeError, Pid, Process, ProcessBuilder, ProcessInfo, ProcessRef, ProcessStatus,
+    RegisterError, Registry, ReplyTo, SendError, SendTimeoutError, ShutdownReport, SpawnError,
     TimerRef, TrySendError, WeakProcessRef,
 };
 
@@ -63,7 +63,7 @@ fn handles_values_and_errors_are_send_and_sync() {
     send_sync::<ReplyTo<u64>>();
     send_sync::<ReplyTo<NotSync>>();
     send_sync::<TimerRef>();
-    send_sync::<TimerError>();
+    send_sync::<ConfigError>();
     send_sync::<CallError>();
     send_sync::<ProcessInfo>();
     send_sync::<ProcessStatus>();
@@ -90,7 +90,7 @@ fn errors_are_std_errors_usable_as_box_error() {
     is_error::<RegisterError>();
     is_error::<LinkError>();
     is_error::<NodeError>();
-    is_error::<TimerError>();
+    is_error::<ConfigError>();
     is_error::<SendError<u64>>();
     is_error::<TrySendError<u64>>();
     is_error::<SendTimeoutError<u64>>();

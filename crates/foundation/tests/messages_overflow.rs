@@ -383,8 +383,8 @@ fn rates_work_in_a_runtime_whose_paused_clock_is_behind_another() {
 async fn invalid_settings_are_typed_errors_and_ecosystems_apply_overflow() {
     let node = Node::new().unwrap();
     let field = |r: Result<ProcessRef<Msg>, SpawnError>| match r {
-        Err(SpawnError::InvalidConfig { field, .. }) => field,
-        other => panic!("expected InvalidConfig, got {:?}", other.map(|p| p.pid())),
+        Err(SpawnError::Config(e)) => e.field(),
+        other => panic!("expected Config, got {:?}", other.map(|p| p.pid())),
     };
     let zero = node.process().mailbox_capacity(0).spawn(Sink::default());
     assert_eq!(field(zero), "mailbox_capacity");

@@ -296,9 +296,10 @@ impl<CM: Send + 'static, WM: Send + 'static> Ecosystem<CM, WM> {
         let _changing = inner.changes.lock().await;
         let indices = inner.members.worker_indices();
         if count >= indices.len() {
-            return Err(EcosystemError::Config(crate::ecosystem::ConfigError::new(
+            return Err(EcosystemError::Config(crate::ConfigError::new(
                 "workers",
-                "at least 1 worker must remain",
+                format_args!("0 (removing {count} of {})", indices.len()),
+                "1 or more: a removal must leave at least one worker",
             )));
         }
         // No `.await` until every request is in the supervisor's mailbox.

@@ -97,8 +97,9 @@ mod spec;
 mod traffic;
 mod work;
 
+pub use crate::ConfigError;
 pub use config::{
-    ConfigError, EcosystemConfig, FaultTolerance, GcStrategy, MAX_WORKERS, MemoryStrategy, Topology,
+    EcosystemConfig, FaultTolerance, GcStrategy, MAX_WORKERS, MemoryStrategy, Topology,
 };
 pub use error::EcosystemError;
 pub use handle::Ecosystem;

@@ -37,10 +37,11 @@ pub(crate) async fn spawn<C: Process, W: Process>(
     let EcosystemSpec { config, coordinator, worker } = spec;
     config.validate()?;
     let make_coordinator = coordinator.ok_or_else(|| {
-        ConfigError::new("coordinator", "a factory, given with EcosystemSpec::coordinator")
+        ConfigError::new("coordinator", "none", "a factory, given with EcosystemSpec::coordinator")
     })?;
-    let make_worker = worker
-        .ok_or_else(|| ConfigError::new("worker", "a factory, given with EcosystemSpec::worker"))?;
+    let make_worker = worker.ok_or_else(|| {
+        ConfigError::new("worker", "none", "a factory, given with EcosystemSpec::worker")
+    })?;
     let name = Name::scoped(NAMESPACE, config.name.as_str());
     if let Some(holder) = node.registry().whereis(name.clone()) {
         return Err(EcosystemError::DuplicateName { name: config.name.clone(), holder });

@@ -9,8 +9,8 @@ use futures::{Stream, StreamExt};
 use tokio::sync::Semaphore;
 
 use crate::error::{SendError, TrySendError};
-use crate::message::{MessageError, MessageSize};
-use crate::{Pid, ProcessRef};
+use crate::message::MessageSize;
+use crate::{ConfigError, Pid, ProcessRef};
 
 /// The most credits a link may have: 2^32 − 1.
 pub const MAX_CREDITS: usize = u32::MAX as usize;
@@ -67,12 +67,13 @@ struct Gate {
 
 impl<M: Send + 'static> CreditLink<M> {
     /// A link to `target` with `credits` credits (1 to [`MAX_CREDITS`]).
-    pub fn new(target: &ProcessRef<Credited<M>>, credits: usize) -> Result<Self, MessageError> {
+    pub fn new(target: &ProcessRef<Credited<M>>, credits: usize) -> Result<Self, ConfigError> {
         if credits == 0 || credits > MAX_CREDITS {
-            return Err(MessageError::InvalidConfig {
-                field: "credits",
-                allowed: "1 to 2^32 - 1 credits (0 would never let a message through)",
-            });
+            return Err(ConfigError::new(
+                "credits",
+                credits,
+                "1 to 2^32 - 1 credits (0 would never let a message through)",
+            ));
         }
         let gate = Gate {
             credits: Semaphore::new(credits),

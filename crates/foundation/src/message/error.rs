@@ -2,18 +2,10 @@
 
 use std::fmt;
 
-/// A message-module operation could not be done: a setting out of range, or an address that
-/// could not be found. Names what was wrong and what is allowed.
+/// A message-module operation could not be done: an address that could not be found.
 #[derive(Clone, Debug, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum MessageError {
-    /// A setting is out of range.
-    InvalidConfig {
-        /// The setting.
-        field: &'static str,
-        /// What it allows.
-        allowed: &'static str,
-    },
     /// No running ecosystem has this name on this node.
     NoEcosystem {
         /// The name asked for.
@@ -38,9 +30,6 @@ pub enum MessageError {
 impl fmt::Display for MessageError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            MessageError::InvalidConfig { field, allowed } => {
-                write!(f, "invalid {field}: allowed are {allowed}")
-            }
             MessageError::NoEcosystem { name } => write!(f, "no running ecosystem named {name:?}"),
             MessageError::WrongMessageTypes { name, asked, actual } => write!(
                 f,
