@@ -246,8 +246,11 @@ async fn full_mailboxes_follow_each_receivers_policy_without_holding_the_broadca
     to.extend(slow.iter().cloned());
     let report = broadcast(&to, Msg::Note(note(1))).unwrap();
     assert_eq!(report.delivered, 2, "the fast one and DropOldest: {report:?}");
-    assert_eq!(report.full, [slow[0].pid(), slow[1].pid()], "Wait and Fail");
+    assert_eq!(report.full, [slow[0].pid()], "Wait: at capacity");
+    assert_eq!(report.refused, [slow[1].pid()], "Fail: refused");
     assert_eq!(report.dropped, [slow[2].pid()], "DropNewest");
+    assert_eq!(report.displaced, [slow[3].pid()], "DropOldest: delivered, the filler dropped");
+    assert!(!report.is_complete());
     assert!(report.gone.is_empty() && report.mismatched.is_empty());
 
     let stats = |r: &ProcessRef<Msg>| node.process_info(r.pid()).unwrap().messages;

@@ -8,7 +8,10 @@ use crate::{ExitReason, Pid};
 /// A [`call`](crate::ProcessRef::call) did not get its reply.
 ///
 /// Opaque: ask it with the predicates. A call to a process that has exited, or that exits
-/// before replying, fails at once (not after the timeout) and carries the exit reason.
+/// before replying, fails at once (not after the timeout) and carries the exit reason. A call
+/// waits for room in a full mailbox (within its timeout), so it is never "at capacity"; a
+/// receiver whose policy is `Fail` refuses it at once ([`is_refused`](Self::is_refused)), as it
+/// refuses any send. The exit reason is shown in `Display`; a `CallError` has no source.
 #[derive(Clone)]
 pub struct CallError {
     pid: Pid,
@@ -83,9 +86,7 @@ impl fmt::Display for CallError {
             CallErrorKind::Timeout(after) => {
                 write!(f, "call to {} timed out after {after:?}", self.pid)
             }
-            CallErrorKind::Refused => {
-                write!(f, "call to {}: the mailbox is full and its policy is to fail", self.pid)
-            }
+            CallErrorKind::Refused => write!(f, "call to {}: {}", self.pid, super::send::REFUSED),
             CallErrorKind::NoProcess(None) => write!(f, "call to {}: no such process", self.pid),
             CallErrorKind::NoProcess(Some(r)) => {
                 write!(f, "call to {}: the process has exited ({r})", self.pid)

@@ -39,6 +39,7 @@ mod send;
 pub use call::CallError;
 pub use config::ConfigError;
 pub use process::{LinkError, NodeError, RegisterError, SpawnError};
+pub(crate) use send::{CLOSED, FULL, REFUSED, message_error_impls};
 pub use send::{SendError, SendTimeoutError, TrySendError};
 
 /// Shows an error and its chain of sources, each after `": "`, as a reporter would.
