@@ -1,4 +1,4 @@
-//! Why an ecosystem could not be started or changed.
+//! Why an ecosystem could not be started, changed or found.
 
 use std::fmt;
 
@@ -73,3 +73,40 @@ impl From<SupervisorError> for EcosystemError {
         EcosystemError::Supervisor(e)
     }
 }
+
+/// [`Node::ecosystem`](crate::Node::ecosystem) found no running ecosystem of that name with
+/// those message types.
+#[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum LookupError {
+    /// No running ecosystem has this name on this node (it never started, or has stopped).
+    NoEcosystem {
+        /// The name asked for.
+        name: String,
+    },
+    /// The ecosystem exists, but its message types are not the ones asked for.
+    WrongMessageTypes {
+        /// The ecosystem.
+        name: String,
+        /// The types asked for, as `(coordinator, worker)`.
+        asked: (&'static str, &'static str),
+        /// Its types.
+        actual: (&'static str, &'static str),
+    },
+}
+
+impl fmt::Display for LookupError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            LookupError::NoEcosystem { name } => write!(f, "no running ecosystem named {name:?}"),
+            LookupError::WrongMessageTypes { name, asked, actual } => write!(
+                f,
+                "ecosystem {name:?} has coordinator messages {} and worker messages {}, \
+                 not {} and {}",
+                actual.0, actual.1, asked.0, asked.1
+            ),
+        }
+    }
+}
+
+impl std::error::Error for LookupError {}

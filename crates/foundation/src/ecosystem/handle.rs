@@ -15,7 +15,7 @@ use crate::ecosystem::{
     HealthStatus, MemberInfo, MemberState, Members, MemoryPressure, Role, WorkerCounts,
 };
 use crate::engine::process_block::ProcessBlock;
-use crate::message::{BroadcastError, BroadcastReport, MessageError, Route};
+use crate::message::{BroadcastError, BroadcastReport, Route, RouteError};
 use crate::supervisor::{ChildSpec, SupervisorRef};
 use crate::{Node, Pid, ProcessRef};
 
@@ -97,13 +97,13 @@ impl<CM: Send + 'static, WM: Send + 'static> Ecosystem<CM, WM> {
     }
 
     /// Picks one of the workers by `route` (round-robin, by key, least loaded); see
-    /// [`Members::route`]. Fails with [`MessageError::NoWorker`] if no worker can take
+    /// [`Members::route`]. Fails with [`RouteError::NoWorker`] if no worker can take
     /// messages.
-    pub fn route(&self, route: Route) -> Result<ProcessRef<WM>, MessageError> {
+    pub fn route(&self, route: Route) -> Result<ProcessRef<WM>, RouteError> {
         self.inner
             .members
             .route(route)
-            .ok_or_else(|| MessageError::NoWorker { name: self.inner.config.name.clone() })
+            .ok_or_else(|| RouteError::NoWorker { name: self.inner.config.name.clone() })
     }
 
     /// Sends `msg` to every worker, sharing it (see [`broadcast`](crate::message::broadcast)

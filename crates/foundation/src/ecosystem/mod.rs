@@ -101,7 +101,7 @@ pub use crate::ConfigError;
 pub use config::{
     EcosystemConfig, FaultTolerance, GcStrategy, MAX_WORKERS, MemoryStrategy, Topology,
 };
-pub use error::EcosystemError;
+pub use error::{EcosystemError, LookupError};
 pub use handle::Ecosystem;
 pub use info::{
     CoordinatorHealth, EcosystemInfo, Health, HealthStatus, MemberInfo, MemberState,

@@ -1,27 +1,13 @@
-//! Errors of the message module.
+//! Errors of the message module: routing, and a credit link's `try_send`.
 
 use std::fmt;
 
 use crate::error::{CLOSED, FULL, REFUSED, message_error_impls};
 
-/// A message-module operation could not be done: an address that could not be found.
+/// [`Ecosystem::route`](crate::ecosystem::Ecosystem::route) found no worker to route to.
 #[derive(Clone, Debug, PartialEq, Eq)]
 #[non_exhaustive]
-pub enum MessageError {
-    /// No running ecosystem has this name on this node.
-    NoEcosystem {
-        /// The name asked for.
-        name: String,
-    },
-    /// The ecosystem exists, but its message types are not the ones asked for.
-    WrongMessageTypes {
-        /// The ecosystem.
-        name: String,
-        /// The types asked for, as `(coordinator, worker)`.
-        asked: (&'static str, &'static str),
-        /// Its types.
-        actual: (&'static str, &'static str),
-    },
+pub enum RouteError {
     /// The ecosystem has no worker whose address is open (all removed or gone for good).
     NoWorker {
         /// The ecosystem.
@@ -29,24 +15,17 @@ pub enum MessageError {
     },
 }
 
-impl fmt::Display for MessageError {
+impl fmt::Display for RouteError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            MessageError::NoEcosystem { name } => write!(f, "no running ecosystem named {name:?}"),
-            MessageError::WrongMessageTypes { name, asked, actual } => write!(
-                f,
-                "ecosystem {name:?} has coordinator messages {} and worker messages {}, \
-                 not {} and {}",
-                actual.0, actual.1, asked.0, asked.1
-            ),
-            MessageError::NoWorker { name } => {
+            RouteError::NoWorker { name } => {
                 write!(f, "ecosystem {name:?} has no worker that can take messages")
             }
         }
     }
 }
 
-impl std::error::Error for MessageError {}
+impl std::error::Error for RouteError {}
 
 /// A [`CreditLink`](super::CreditLink)'s [`try_send`](super::CreditLink::try_send) failed. The
 /// message is returned (and its credit, if it took one, given back).

@@ -77,10 +77,11 @@
 //!
 //! # Other ecosystems
 //!
-//! [`Node::ecosystem`](crate::Node::ecosystem) finds a running ecosystem by name, typed; its
-//! coordinator's address survives restarts, and [`Route`] picks one of its workers
-//! (round-robin, by key, least loaded). Requests and replies across ecosystems are ordinary
-//! [`call`](crate::ProcessRef::call)s with timeouts.
+//! [`Node::ecosystem`](crate::Node::ecosystem) finds a running ecosystem by name, typed (or
+//! says why not: a [`LookupError`](crate::ecosystem::LookupError)); its coordinator's address
+//! survives restarts, and [`Route`] picks one of its workers (round-robin, by key, least
+//! loaded; a [`RouteError`] when none can take messages). Requests and replies across
+//! ecosystems are ordinary [`call`](crate::ProcessRef::call)s with timeouts.
 
 mod binary;
 mod broadcast;
@@ -96,7 +97,7 @@ pub(crate) use broadcast::broadcast_shared;
 pub use broadcast::{BroadcastError, BroadcastReport, broadcast};
 pub use credit::{Credit, CreditLink, Credited, MAX_CREDITS};
 pub use delivery::Delivery;
-pub use error::{CreditTrySendError, MessageError};
+pub use error::{CreditTrySendError, RouteError};
 pub use overflow::Overflow;
 pub use route::Route;
 pub use stats::MessageStats;
