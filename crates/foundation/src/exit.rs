@@ -5,6 +5,7 @@ use std::fmt;
 use std::sync::Arc;
 
 use crate::Pid;
+use crate::error::Chain;
 
 /// The boxed error a process handler returns; any `std::error::Error` converts into it with `?`.
 pub type BoxError = Box<dyn Error + Send + Sync + 'static>;
@@ -33,7 +34,7 @@ pub enum ExitReason {
     /// A handler (`init`, `handle`, `handle_exit`, `handle_down` or `terminate`) panicked; the
     /// panic's message.
     Panicked(Arc<str>),
-    /// A handler returned an error.
+    /// A handler returned an error. Shown with its chain of sources (`error: outer: cause`).
     Error(Arc<dyn Error + Send + Sync + 'static>),
     /// The process did not exist (or had already exited) when it was linked or monitored.
     NoProc,
@@ -110,10 +111,13 @@ impl ExitReason {
 }
 
 impl PartialEq for ExitReason {
-    /// Reasons compare by kind and text: two `Error` reasons are equal when their messages are.
+    /// Reasons compare by kind and text: two `Error` reasons are equal when their messages
+    /// (with their chains of sources) are.
     fn eq(&self, other: &Self) -> bool {
         match (self, other) {
-            (ExitReason::Error(a), ExitReason::Error(b)) => a.to_string() == b.to_string(),
+            (ExitReason::Error(a), ExitReason::Error(b)) => {
+                Chain(&**a).to_string() == Chain(&**b).to_string()
+            }
             (ExitReason::Panicked(a), ExitReason::Panicked(b)) => a == b,
             (ExitReason::Shutdown(a), ExitReason::Shutdown(b)) => a == b,
             (a, b) => std::mem::discriminant(a) == std::mem::discriminant(b),
@@ -129,7 +133,8 @@ impl fmt::Display for ExitReason {
             ExitReason::Shutdown(Some(r)) => write!(f, "shutdown: {r}"),
             ExitReason::Killed => f.write_str("killed"),
             ExitReason::Panicked(m) => write!(f, "panicked: {m}"),
-            ExitReason::Error(e) => write!(f, "error: {e}"),
+            // The reason is data, not an error with a source: show the error's whole chain.
+            ExitReason::Error(e) => write!(f, "error: {}", Chain(&**e)),
             ExitReason::NoProc => f.write_str("noproc"),
             ExitReason::MemoryLimit { limit, held } => {
                 write!(f, "memory limit: held {held} bytes, over the limit of {limit}")
@@ -145,7 +150,7 @@ impl fmt::Debug for ExitReason {
             ExitReason::Shutdown(r) => f.debug_tuple("Shutdown").field(r).finish(),
             ExitReason::Killed => f.write_str("Killed"),
             ExitReason::Panicked(m) => f.debug_tuple("Panicked").field(m).finish(),
-            ExitReason::Error(e) => f.debug_tuple("Error").field(&e.to_string()).finish(),
+            ExitReason::Error(e) => f.debug_tuple("Error").field(&Chain(&**e).to_string()).finish(),
             ExitReason::NoProc => f.write_str("NoProc"),
             ExitReason::MemoryLimit { limit, held } => {
                 f.debug_struct("MemoryLimit").field("limit", limit).field("held", held).finish()

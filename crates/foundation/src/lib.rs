@@ -90,8 +90,8 @@ pub mod telemetry;
 pub mod timer;
 
 pub use error::{
-    CallError, LinkError, NodeError, RegisterError, SendError, SendTimeoutError, SpawnError,
-    TrySendError,
+    CallError, ConfigError, LinkError, NodeError, RegisterError, SendError, SendTimeoutError,
+    SpawnError, TrySendError,
 };
 pub use exit::{BoxError, Down, ExitReason};
 pub use node::{Node, ShutdownReport};
@@ -101,4 +101,6 @@ pub use process::{
     ProcessRef, ProcessStatus, ReplyTo, WeakProcessRef,
 };
 pub use registry::{Groups, Name, Registry};
-pub use timer::{TimerError, TimerRef};
+#[allow(deprecated)]
+pub use timer::TimerError;
+pub use timer::TimerRef;

@@ -15,7 +15,7 @@ use std::time::Duration;
 use tokio::task::AbortHandle;
 use tokio::time::MissedTickBehavior;
 
-use crate::{Node, WeakProcessRef};
+use crate::{ConfigError, Node, WeakProcessRef};
 
 /// A running timer; [`cancel`](Self::cancel) stops it. Dropping a `TimerRef` does not cancel the
 /// timer, as in Erlang.
@@ -86,36 +86,19 @@ pub(crate) fn send_after<M: Send + 'static>(
     TimerRef { status, task: task.abort_handle() }
 }
 
-/// A timer could not be started: names the argument and what it allows.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct TimerError {
-    field: &'static str,
-    allowed: &'static str,
-}
-
-impl TimerError {
-    /// The argument that was out of range.
-    pub fn field(&self) -> &'static str {
-        self.field
-    }
-}
-
-impl fmt::Display for TimerError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "invalid `{}`: allowed values are {}", self.field, self.allowed)
-    }
-}
-
-impl std::error::Error for TimerError {}
+/// A timer could not be started: it is only ever a setting out of range (a zero `period`), so
+/// it is a [`ConfigError`]; this name is kept so that code naming it still compiles.
+#[deprecated(since = "0.1.0", note = "a timer fails only with a `ConfigError`: name that instead")]
+pub type TimerError = ConfigError;
 
 pub(crate) fn send_interval<M: Send + 'static>(
     node: &Node,
     target: WeakProcessRef<M>,
     period: Duration,
     mut make: impl FnMut() -> M + Send + 'static,
-) -> Result<TimerRef, TimerError> {
+) -> Result<TimerRef, ConfigError> {
     if period.is_zero() {
-        return Err(TimerError { field: "period", allowed: "durations above zero" });
+        return Err(ConfigError::new("period", format_args!("{period:?}"), "durations above zero"));
     }
     let status = Arc::new(AtomicU8::new(ACTIVE));
     // A timer belongs to the incarnation it was set for, as Erlang's timers to a pid do.

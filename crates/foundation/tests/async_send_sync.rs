@@ -8,10 +8,11 @@
 use std::cell::Cell;
 use std::time::Duration;
 
+use foundation::message::{CreditTrySendError, Delivery};
 use foundation::{
-    BoxError, CallError, Context, Down, ExitReason, Groups, LinkError, MonitorRef, Name, Node,
-    NodeError, Pid, Process, ProcessBuilder, ProcessInfo, ProcessRef, ProcessStatus, RegisterError,
-    Registry, ReplyTo, SendError, SendTimeoutError, ShutdownReport, SpawnError, TimerError,
+    BoxError, CallError, ConfigError, Context, Down, ExitReason, Groups, LinkError, MonitorRef,
+    Name, Node, NodeError, Pid, Process, ProcessBuilder, ProcessInfo, ProcessRef, ProcessStatus,
+    RegisterError, Registry, ReplyTo, SendError, SendTimeoutError, ShutdownReport, SpawnError,
     TimerRef, TrySendError, WeakProcessRef,
 };
 
@@ -63,7 +64,7 @@ fn handles_values_and_errors_are_send_and_sync() {
     send_sync::<ReplyTo<u64>>();
     send_sync::<ReplyTo<NotSync>>();
     send_sync::<TimerRef>();
-    send_sync::<TimerError>();
+    send_sync::<ConfigError>();
     send_sync::<CallError>();
     send_sync::<ProcessInfo>();
     send_sync::<ProcessStatus>();
@@ -76,6 +77,8 @@ fn handles_values_and_errors_are_send_and_sync() {
     send_sync::<SendError<u64>>();
     send_sync::<TrySendError<u64>>();
     send_sync::<SendTimeoutError<u64>>();
+    send_sync::<Delivery>();
+    send_sync::<CreditTrySendError<u64>>();
     send_sync::<Registry<'static>>();
     send_sync::<Groups<'static>>();
     send_sync::<ProcessBuilder>();
@@ -90,10 +93,11 @@ fn errors_are_std_errors_usable_as_box_error() {
     is_error::<RegisterError>();
     is_error::<LinkError>();
     is_error::<NodeError>();
-    is_error::<TimerError>();
+    is_error::<ConfigError>();
     is_error::<SendError<u64>>();
     is_error::<TrySendError<u64>>();
     is_error::<SendTimeoutError<u64>>();
+    is_error::<CreditTrySendError<u64>>();
 }
 
 /// The futures of the public async API can be spawned on a multi-threaded runtime.
@@ -109,13 +113,15 @@ async fn public_futures_are_send() {
     send(&sent);
     let timed = sink.send_timeout(NotSync(Cell::new(0)), Duration::from_secs(1));
     send(&timed);
+    let delivered = sink.deliver(NotSync(Cell::new(0)));
+    send(&delivered);
     let wait = node.wait_exit(pid);
     send(&wait);
     let stop = node.stop(pid, Duration::from_secs(1));
     send(&stop);
     let shutdown = node.shutdown(Duration::from_secs(1));
     send(&shutdown);
-    drop((exited, sent, timed, wait, stop));
+    drop((exited, sent, timed, delivered, wait, stop));
 
     let echo = node.spawn(Echo).unwrap();
     let call = echo.call(|r| (7, r));

@@ -10,8 +10,7 @@ mod common;
 use std::time::Duration;
 
 use common::{Counts, Member, Msg, WAIT, alive_tasks, poll_once, processes, run_until};
-use foundation::ecosystem::{EcosystemConfig, EcosystemSpec, HealthStatus};
-use foundation::message::MessageError;
+use foundation::ecosystem::{EcosystemConfig, EcosystemSpec, HealthStatus, LookupError};
 use foundation::{Name, Node, ProcessStatus};
 
 /// The registry name of an ecosystem's supervisor.
@@ -47,7 +46,7 @@ async fn assert_gone(node: &Node, name: &str, before: usize, tasks: usize) {
     );
     assert_eq!(node.registry().whereis(registered(name)), None, "the name is still taken");
     assert!(
-        matches!(node.ecosystem::<Msg, Msg>(name), Err(MessageError::NoEcosystem { .. })),
+        matches!(node.ecosystem::<Msg, Msg>(name), Err(LookupError::NoEcosystem { .. })),
         "still in the node's directory"
     );
 }

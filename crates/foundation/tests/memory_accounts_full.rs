@@ -121,5 +121,18 @@ async fn a_limit_without_a_free_account_is_a_typed_error() {
     let config = EcosystemConfig::new("limited").workers(2).process_memory_limit(LIMIT);
     let spec = EcosystemSpec::new(config).coordinator(|_| Idle).worker(|_| Idle);
     let err = node.spawn_ecosystem(spec).await.unwrap_err();
-    assert!(err.to_string().contains("no memory account is free"), "{err}");
+    // The member's start failed: the why is the error's source, as a reporter prints it.
+    let report = report(&err);
+    assert!(report.contains("no memory account is free"), "{report}");
+}
+
+/// The error and its sources joined by ": ", as anyhow prints them.
+fn report(err: &(dyn std::error::Error + 'static)) -> String {
+    let mut text = err.to_string();
+    let mut source = err.source();
+    while let Some(cause) = source {
+        text = format!("{text}: {cause}");
+        source = cause.source();
+    }
+    text
 }

@@ -8,9 +8,9 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use foundation::ecosystem::{
-    Ecosystem, EcosystemConfig, EcosystemSpec, FaultTolerance, SnapshotStore, Topology,
+    Ecosystem, EcosystemConfig, EcosystemSpec, FaultTolerance, LookupError, SnapshotStore, Topology,
 };
-use foundation::message::{MessageError, Overflow, Route, broadcast};
+use foundation::message::{Overflow, Route, RouteError, broadcast};
 use foundation::{BoxError, Context, Node, Pid, Process, ProcessRef, ReplyTo};
 use tokio::sync::oneshot;
 
@@ -246,8 +246,11 @@ async fn full_mailboxes_follow_each_receivers_policy_without_holding_the_broadca
     to.extend(slow.iter().cloned());
     let report = broadcast(&to, Msg::Note(note(1))).unwrap();
     assert_eq!(report.delivered, 2, "the fast one and DropOldest: {report:?}");
-    assert_eq!(report.full, [slow[0].pid(), slow[1].pid()], "Wait and Fail");
+    assert_eq!(report.full, [slow[0].pid()], "Wait: at capacity");
+    assert_eq!(report.refused, [slow[1].pid()], "Fail: refused");
     assert_eq!(report.dropped, [slow[2].pid()], "DropNewest");
+    assert_eq!(report.displaced, [slow[3].pid()], "DropOldest: delivered, the filler dropped");
+    assert!(!report.is_complete());
     assert!(report.gone.is_empty() && report.mismatched.is_empty());
 
     let stats = |r: &ProcessRef<Msg>| node.process_info(r.pid()).unwrap().messages;
@@ -394,7 +397,7 @@ async fn routing_skips_workers_gone_for_good_and_fails_when_none_is_left() {
     }
     for route in [Route::RoundRobin, Route::Key(3), Route::LeastLoaded] {
         let err = eco.route(route).unwrap_err();
-        assert_eq!(err, MessageError::NoWorker { name: "std".into() });
+        assert_eq!(err, RouteError::NoWorker { name: "std".into() });
         assert!(err.to_string().contains("\"std\""), "{err}");
     }
     // A broadcast reaches none of them, and says so.
@@ -415,10 +418,10 @@ async fn ecosystems_are_found_by_name_and_type_and_leave_the_directory_when_stop
     let err = node.ecosystem::<Msg, FrontMsg>("bank").unwrap_err();
     let asked = (type_name::<Msg>(), type_name::<FrontMsg>());
     let actual = (type_name::<Msg>(), type_name::<Msg>());
-    assert_eq!(err, MessageError::WrongMessageTypes { name: "bank".into(), asked, actual });
+    assert_eq!(err, LookupError::WrongMessageTypes { name: "bank".into(), asked, actual });
     assert!(err.to_string().contains("FrontMsg"), "{err}");
     let err = node.ecosystem::<Msg, Msg>("nobody").unwrap_err();
-    assert_eq!(err, MessageError::NoEcosystem { name: "nobody".into() });
+    assert_eq!(err, LookupError::NoEcosystem { name: "nobody".into() });
 
     eco.shutdown().await;
     let mut polls = 0;
@@ -428,7 +431,7 @@ async fn ecosystems_are_found_by_name_and_type_and_leave_the_directory_when_stop
         tokio::task::yield_now().await;
     }
     let err = node.ecosystem::<Msg, Msg>("bank").unwrap_err();
-    assert_eq!(err, MessageError::NoEcosystem { name: "bank".into() });
+    assert_eq!(err, LookupError::NoEcosystem { name: "bank".into() });
 
     // A namesake started right after a shutdown stays in the directory.
     let first = listeners(&node, EcosystemConfig::new("bank").workers(1), &log).await;

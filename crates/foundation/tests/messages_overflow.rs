@@ -245,12 +245,13 @@ async fn fail_refuses_at_once_and_gives_the_message_back() {
     let pid = p.pid();
     let start = Instant::now();
     let err = p.send(Msg::Item(4)).await.unwrap_err();
-    assert!(err.is_full() && !err.is_closed(), "{err}");
+    assert!(err.is_refused() && !err.is_closed(), "{err}");
     assert!(matches!(err.into_inner(), Msg::Item(4)));
     let err = p.try_send(Msg::Item(5)).unwrap_err();
-    assert!(err.is_full() && matches!(err.into_inner(), Msg::Item(5)));
+    assert!(err.is_refused() && !err.is_full(), "refused, not at capacity: {err}");
+    assert!(matches!(err.into_inner(), Msg::Item(5)));
     let err = p.send_timeout(Msg::Item(6), Duration::from_secs(1)).await.unwrap_err();
-    assert!(!err.is_timeout() && !err.is_closed(), "{err}");
+    assert!(err.is_refused() && !err.is_timeout() && !err.is_closed(), "{err}");
     assert!(matches!(err.into_inner(), Msg::Item(6)));
     let err = p.call(Msg::Log).await.unwrap_err();
     assert!(err.is_refused(), "{err}");
@@ -383,8 +384,8 @@ fn rates_work_in_a_runtime_whose_paused_clock_is_behind_another() {
 async fn invalid_settings_are_typed_errors_and_ecosystems_apply_overflow() {
     let node = Node::new().unwrap();
     let field = |r: Result<ProcessRef<Msg>, SpawnError>| match r {
-        Err(SpawnError::InvalidConfig { field, .. }) => field,
-        other => panic!("expected InvalidConfig, got {:?}", other.map(|p| p.pid())),
+        Err(SpawnError::Config(e)) => e.field(),
+        other => panic!("expected Config, got {:?}", other.map(|p| p.pid())),
     };
     let zero = node.process().mailbox_capacity(0).spawn(Sink::default());
     assert_eq!(field(zero), "mailbox_capacity");

@@ -1039,8 +1039,8 @@ async fn an_invalid_spec_fails_the_supervisor_before_any_child_starts() {
     ];
     for (spec, expected) in cases {
         match node.spawn_supervisor(spec).await {
-            Err(SupervisorError::InvalidSpec { field, .. }) => assert_eq!(field, expected),
-            other => panic!("expected InvalidSpec({expected}), got {other:?}"),
+            Err(SupervisorError::Config(e)) => assert_eq!(e.field(), expected),
+            other => panic!("expected Config({expected}), got {other:?}"),
         }
         settle_to(&node, 0).await;
         assert_eq!(take(&log), []);
@@ -1093,7 +1093,7 @@ async fn start_terminate_restart_and_delete_children() {
     ));
     assert!(matches!(
         sup.start_child(ChildSpec::worker("", || Worker::new("x", &new_log()))).await,
-        Err(SupervisorError::InvalidSpec { .. })
+        Err(SupervisorError::Config(_))
     ));
     crash(&node, a).await;
     let a = pid_of(&sup, "a").await;

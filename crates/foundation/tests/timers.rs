@@ -7,7 +7,7 @@
 use std::time::Duration;
 
 use foundation::{
-    BoxError, Context, ExitReason, Node, Pid, Process, ReplyTo, TimerError, TimerRef,
+    BoxError, ConfigError, Context, ExitReason, Node, Pid, Process, ReplyTo, TimerRef,
 };
 use tokio::time::Instant;
 
@@ -25,7 +25,7 @@ enum Msg {
     /// `ctx.send_after(delay, Tick(n))`.
     After(Duration, u32, ReplyTo<TimerRef>),
     /// `ctx.send_interval(period, ..)`, ticks numbered from 1.
-    Every(Duration, ReplyTo<Result<TimerRef, TimerError>>),
+    Every(Duration, ReplyTo<Result<TimerRef, ConfigError>>),
     /// Keeps the process busy for a while.
     Busy(Duration),
     Stop,

@@ -134,7 +134,7 @@ async fn drive(
     let mut tick = tokio::time::interval(Duration::from_millis(100));
     let ledger = Arc::new(Ledger::default());
     let spec = ecosystem::spec(options.config.clone(), Arc::clone(&ledger));
-    let eco = node.spawn_ecosystem(spec).await.map_err(|e| e.to_string())?;
+    let eco = node.spawn_ecosystem(spec).await.map_err(|e| report(&e))?;
     let coordinator = eco.coordinator();
     let started = Instant::now();
     let mut summary = Summary { workers, ..Summary::default() };
@@ -227,6 +227,19 @@ async fn drive(
     let tally = ledger.tally();
     eco.shutdown().await;
     Ok((summary, tally))
+}
+
+/// An error with its chain of sources, each after ": " (the library's errors say their own
+/// part and leave the cause to `source()`).
+fn report(error: &(dyn std::error::Error + 'static)) -> String {
+    let mut text = error.to_string();
+    let mut source = error.source();
+    while let Some(cause) = source {
+        text.push_str(": ");
+        text.push_str(&cause.to_string());
+        source = cause.source();
+    }
+    text
 }
 
 fn progress_bar(options: &Options) -> ProgressBar {

@@ -5,6 +5,7 @@ use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
 
+use crate::ConfigError;
 use crate::supervisor::RestartIntensity;
 
 /// How the members of an ecosystem address each other.
@@ -241,75 +242,69 @@ impl EcosystemConfig {
         RestartIntensity::new(self.max_restarts, self.restart_period)
     }
 
-    /// Checks every field; the error names the first one out of range and what it allows.
+    /// Checks every field; the error names the first one out of range, its value and what it
+    /// allows.
     pub fn validate(&self) -> Result<(), ConfigError> {
-        let bad = |field, allowed| Err(ConfigError { field, allowed });
+        let bad =
+            |field, value: &dyn fmt::Display, allowed| Err(ConfigError::new(field, value, allowed));
         if self.name.trim().is_empty() {
-            return bad("name", "a non-empty name, unique on the node");
+            return bad(
+                "name",
+                &format_args!("{:?}", self.name),
+                "a non-empty name, unique on the node",
+            );
         }
         if self.workers == 0 || self.workers > MAX_WORKERS {
-            return bad("workers", "1 to 16,777,216");
+            return bad("workers", &self.workers, "1 to 16,777,216");
         }
         if self.restart_period.is_zero() {
-            return bad("restart_period", "a duration above zero");
+            return bad(
+                "restart_period",
+                &format_args!("{:?}", self.restart_period),
+                "durations above zero",
+            );
         }
         if self.mailbox_capacity == 0
             || self.mailbox_capacity > crate::engine::mailbox::MAX_CAPACITY
         {
-            return bad("mailbox_capacity", "1 to 2^61 messages");
+            return bad("mailbox_capacity", &self.mailbox_capacity, "1 to 2^61 messages");
         }
         let minimum = crate::engine::spawn::MIN_MEMORY_LIMIT;
-        if self.process_memory_limit.is_some_and(|l| l < minimum) {
-            return bad("process_memory_limit", "at least 4,096 bytes");
+        if let Some(limit) = self.process_memory_limit
+            && limit < minimum
+        {
+            return bad("process_memory_limit", &limit, "at least 4,096 bytes");
         }
         if let Some(budget) = self.memory_budget
             && budget < minimum.saturating_mul(self.workers as u64 + 1)
         {
             return bad(
                 "memory_budget",
+                &budget,
                 "at least 4,096 bytes per member (coordinator and workers)",
             );
         }
         if self.memory_strategy == MemoryStrategy::SharedHeap && self.memory_budget.is_none() {
-            return bad("memory_budget", "a budget in bytes, required with the shared heap");
+            return bad(
+                "memory_budget",
+                &"none",
+                "a budget in bytes, required with the shared heap",
+            );
         }
         if self.memory_check_interval.is_zero() {
-            return bad("memory_check_interval", "a duration above zero");
+            return bad(
+                "memory_check_interval",
+                &format_args!("{:?}", self.memory_check_interval),
+                "durations above zero",
+            );
         }
         if self.backlog_wait_limit.is_zero() {
-            return bad("backlog_wait_limit", "a duration above zero");
+            return bad(
+                "backlog_wait_limit",
+                &format_args!("{:?}", self.backlog_wait_limit),
+                "durations above zero",
+            );
         }
         Ok(())
     }
 }
-
-/// A setting is out of range.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct ConfigError {
-    field: &'static str,
-    allowed: &'static str,
-}
-
-impl ConfigError {
-    pub(crate) fn new(field: &'static str, allowed: &'static str) -> Self {
-        ConfigError { field, allowed }
-    }
-
-    /// The field that is out of range.
-    pub fn field(&self) -> &'static str {
-        self.field
-    }
-
-    /// What the field allows.
-    pub fn allowed(&self) -> &'static str {
-        self.allowed
-    }
-}
-
-impl fmt::Display for ConfigError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "invalid `{}`: allowed values are {}", self.field, self.allowed)
-    }
-}
-
-impl std::error::Error for ConfigError {}

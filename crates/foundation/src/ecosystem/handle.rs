@@ -15,7 +15,7 @@ use crate::ecosystem::{
     HealthStatus, MemberInfo, MemberState, Members, MemoryPressure, Role, WorkerCounts,
 };
 use crate::engine::process_block::ProcessBlock;
-use crate::message::{BroadcastError, BroadcastReport, MessageError, Route};
+use crate::message::{BroadcastError, BroadcastReport, Route, RouteError};
 use crate::supervisor::{ChildSpec, SupervisorRef};
 use crate::{Node, Pid, ProcessRef};
 
@@ -97,13 +97,13 @@ impl<CM: Send + 'static, WM: Send + 'static> Ecosystem<CM, WM> {
     }
 
     /// Picks one of the workers by `route` (round-robin, by key, least loaded); see
-    /// [`Members::route`]. Fails with [`MessageError::NoWorker`] if no worker can take
+    /// [`Members::route`]. Fails with [`RouteError::NoWorker`] if no worker can take
     /// messages.
-    pub fn route(&self, route: Route) -> Result<ProcessRef<WM>, MessageError> {
+    pub fn route(&self, route: Route) -> Result<ProcessRef<WM>, RouteError> {
         self.inner
             .members
             .route(route)
-            .ok_or_else(|| MessageError::NoWorker { name: self.inner.config.name.clone() })
+            .ok_or_else(|| RouteError::NoWorker { name: self.inner.config.name.clone() })
     }
 
     /// Sends `msg` to every worker, sharing it (see [`broadcast`](crate::message::broadcast)
@@ -296,9 +296,10 @@ impl<CM: Send + 'static, WM: Send + 'static> Ecosystem<CM, WM> {
         let _changing = inner.changes.lock().await;
         let indices = inner.members.worker_indices();
         if count >= indices.len() {
-            return Err(EcosystemError::Config(crate::ecosystem::ConfigError::new(
+            return Err(EcosystemError::Config(crate::ConfigError::new(
                 "workers",
-                "at least 1 worker must remain",
+                format_args!("0 (removing {count} of {})", indices.len()),
+                "1 or more: a removal must leave at least one worker",
             )));
         }
         // No `.await` until every request is in the supervisor's mailbox.

@@ -97,10 +97,11 @@ mod spec;
 mod traffic;
 mod work;
 
+pub use crate::ConfigError;
 pub use config::{
-    ConfigError, EcosystemConfig, FaultTolerance, GcStrategy, MAX_WORKERS, MemoryStrategy, Topology,
+    EcosystemConfig, FaultTolerance, GcStrategy, MAX_WORKERS, MemoryStrategy, Topology,
 };
-pub use error::EcosystemError;
+pub use error::{EcosystemError, LookupError};
 pub use handle::Ecosystem;
 pub use info::{
     CoordinatorHealth, EcosystemInfo, Health, HealthStatus, MemberInfo, MemberState,

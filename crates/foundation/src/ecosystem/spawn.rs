@@ -12,14 +12,13 @@ use crate::ecosystem::member_process::Member;
 use crate::ecosystem::member_process::MemberHook;
 use crate::ecosystem::{
     ConfigError, CoordinatorStart, Ecosystem, EcosystemError, EcosystemSpec, FaultTolerance,
-    Members, SnapshotStore, WorkerStart,
+    LookupError, Members, SnapshotStore, WorkerStart,
 };
 use crate::ecosystem::{EcosystemConfig, GcStrategy, MemoryStrategy, memory_watch, traffic};
 use crate::engine::control_block::ControlBlock;
 use crate::engine::process_block::AnyProcess;
 use crate::engine::spawn::reserve;
 use crate::error::RegisterError;
-use crate::message::MessageError;
 use crate::supervisor::{
     ChildSpec, Restart, Shutdown, ShutdownOrder, SupervisorError, SupervisorSpec,
 };
@@ -37,10 +36,11 @@ pub(crate) async fn spawn<C: Process, W: Process>(
     let EcosystemSpec { config, coordinator, worker } = spec;
     config.validate()?;
     let make_coordinator = coordinator.ok_or_else(|| {
-        ConfigError::new("coordinator", "a factory, given with EcosystemSpec::coordinator")
+        ConfigError::new("coordinator", "none", "a factory, given with EcosystemSpec::coordinator")
     })?;
-    let make_worker = worker
-        .ok_or_else(|| ConfigError::new("worker", "a factory, given with EcosystemSpec::worker"))?;
+    let make_worker = worker.ok_or_else(|| {
+        ConfigError::new("worker", "none", "a factory, given with EcosystemSpec::worker")
+    })?;
     let name = Name::scoped(NAMESPACE, config.name.as_str());
     if let Some(holder) = node.registry().whereis(name.clone()) {
         return Err(EcosystemError::DuplicateName { name: config.name.clone(), holder });
@@ -199,15 +199,15 @@ pub(crate) async fn spawn<C: Process, W: Process>(
 pub(crate) fn find<CM: Send + 'static, WM: Send + 'static>(
     node: &Node,
     name: &str,
-) -> Result<Ecosystem<CM, WM>, MessageError> {
+) -> Result<Ecosystem<CM, WM>, LookupError> {
     let entry = node
         .services
         .ecosystems
         .get(name)
-        .ok_or_else(|| MessageError::NoEcosystem { name: name.to_owned() })?;
+        .ok_or_else(|| LookupError::NoEcosystem { name: name.to_owned() })?;
     match Arc::clone(&entry.handle).downcast::<Ecosystem<CM, WM>>() {
         Ok(ecosystem) => Ok(Ecosystem::clone(&ecosystem)),
-        Err(_) => Err(MessageError::WrongMessageTypes {
+        Err(_) => Err(LookupError::WrongMessageTypes {
             name: name.to_owned(),
             asked: (type_name::<CM>(), type_name::<WM>()),
             actual: entry.types,

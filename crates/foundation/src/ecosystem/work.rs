@@ -350,6 +350,7 @@ async fn pump<T: Send + 'static, WM: Send + 'static>(inner: Weak<Inner<T, WM>>) 
             for _ in 0..OFFERS.min(rotation.workers.len()) {
                 let Some(m) = msg.take() else { break };
                 match target.try_send(m) {
+                    // Taken (or dropped by a drop policy, which drops the job: it comes back).
                     Ok(()) => break,
                     Err(TrySendError::Full(m)) => msg = Some(m),
                     Err(refused) => msg = Some(refused.into_inner()),
@@ -365,9 +366,9 @@ async fn pump<T: Send + 'static, WM: Send + 'static>(inner: Weak<Inner<T, WM>>) 
                 // The worker is gone, or refuses under its overflow policy: dropping the
                 // message drops the job, which comes back by itself. A refusal is retried
                 // after a pause, so that a dispatcher does not spin on refusing workers.
-                let full = refused.is_full();
+                let is_refused = refused.is_refused();
                 drop(refused);
-                if full {
+                if is_refused {
                     tokio::time::sleep(Duration::from_millis(1)).await;
                 }
             }

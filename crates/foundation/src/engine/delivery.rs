@@ -4,19 +4,7 @@
 use crate::engine::mailbox::PushError;
 use crate::engine::message_counters::count_sent;
 use crate::engine::process_block::ProcessBlock;
-use crate::message::Overflow;
-
-/// What became of an offered message.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum Delivery {
-    /// It is in the mailbox.
-    Queued,
-    /// It is in the mailbox, and the oldest waiting message was dropped for it (`DropOldest`).
-    Displaced,
-    /// The mailbox was full and it was dropped (`DropNewest`, or `DropOldest` with nothing
-    /// waiting to displace).
-    Dropped,
-}
+use crate::message::{Delivery, Overflow};
 
 impl<M: Send + 'static> ProcessBlock<M> {
     /// Pushes if there is room, waking the receiver if it sleeps.
@@ -40,17 +28,18 @@ impl<M: Send + 'static> ProcessBlock<M> {
         }
     }
 
-    /// A full mailbox under a drop policy: drops a message (counted) and reports what it did.
+    /// A full mailbox under a drop policy: drops a message (counted) and reports what it did
+    /// (the [`Delivery`] the sender gets).
     #[cold]
     fn overflow(&self, msg: M) -> Result<Delivery, PushError<M>> {
         let (dropped, delivery) = match self.mailbox.overflow() {
-            Overflow::DropNewest => (msg, Delivery::Dropped),
+            Overflow::DropNewest => (msg, Delivery::DroppedNewest),
             Overflow::DropOldest => {
                 let mut msg = msg;
                 let mut tries = 0;
                 loop {
                     match self.mailbox.replace_oldest(msg, |signal| self.promote(signal)) {
-                        Ok(oldest) => break (oldest, Delivery::Displaced),
+                        Ok(oldest) => break (oldest, Delivery::DroppedOldest),
                         // Nothing waits: the receiver has just taken it (and room may be
                         // free again), or a sender holds the slot while it pushes. Try again a
                         // few times, then the newest goes.
@@ -62,7 +51,7 @@ impl<M: Send + 'static> ProcessBlock<M> {
                                 Err(closed) => return Err(closed),
                             }
                         }
-                        Err(newest) => break (newest, Delivery::Dropped),
+                        Err(newest) => break (newest, Delivery::DroppedNewest),
                     }
                 }
             }

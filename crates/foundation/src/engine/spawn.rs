@@ -11,7 +11,7 @@ use crate::engine::name::Name;
 use crate::engine::process_block::{AnyProcess, ProcessBlock};
 use crate::engine::relations::{Entry, Watcher};
 use crate::engine::run_loop;
-use crate::error::{RegisterError, SpawnError};
+use crate::error::{ConfigError, RegisterError, SpawnError};
 use crate::memory;
 use crate::message::Overflow;
 use crate::process::context::InitAck;
@@ -41,17 +41,19 @@ fn check_mailbox(capacity: Option<usize>, overflow: Overflow) -> Result<(), Spaw
     if let Some(cap) = capacity
         && (cap == 0 || cap > MAX_CAPACITY)
     {
-        return Err(SpawnError::InvalidConfig {
-            field: "mailbox_capacity",
-            allowed: "1 to 2^61 messages, or an unbounded mailbox",
-        });
+        return Err(SpawnError::Config(ConfigError::new(
+            "mailbox_capacity",
+            cap,
+            "1 to 2^61 messages, or an unbounded mailbox",
+        )));
     }
     if capacity.is_none() && overflow != Overflow::Wait {
-        return Err(SpawnError::InvalidConfig {
-            field: "overflow",
-            allowed: "wait for an unbounded mailbox (only a bounded mailbox can overflow); \
-                      drop_newest, drop_oldest or fail need a mailbox_capacity",
-        });
+        return Err(SpawnError::Config(ConfigError::new(
+            "overflow",
+            overflow.as_str(),
+            "wait for an unbounded mailbox (only a bounded mailbox can overflow); \
+             drop_newest, drop_oldest or fail need a mailbox_capacity",
+        )));
     }
     Ok(())
 }
@@ -74,19 +76,23 @@ pub(crate) fn spawn<P: Process>(
     check_mailbox(opts.capacity, opts.overflow)?;
     let parent_core = parent.map(|p| p.core());
     if (opts.link || opts.monitor) && parent_core.is_none() {
-        return Err(SpawnError::InvalidConfig {
-            field: if opts.link { "spawn_link" } else { "spawn_monitor" },
-            allowed: "only from inside a process (Context::process, Context::spawn_link)",
-        });
+        return Err(SpawnError::Config(ConfigError::new(
+            if opts.link { "spawn_link" } else { "spawn_monitor" },
+            "a builder with no process to link or monitor from (Node::process)",
+            "a builder from inside a process (Context::process)",
+        )));
     }
     if opts.name.as_ref().is_some_and(Name::is_empty) {
         return Err(SpawnError::Name(RegisterError::EmptyName));
     }
-    if opts.memory_limit.is_some_and(|l| l < MIN_MEMORY_LIMIT) {
-        return Err(SpawnError::InvalidConfig {
-            field: "memory_limit",
-            allowed: "at least 4,096 bytes (a process's own control block, mailbox and task)",
-        });
+    if let Some(limit) = opts.memory_limit
+        && limit < MIN_MEMORY_LIMIT
+    {
+        return Err(SpawnError::Config(ConfigError::new(
+            "memory_limit",
+            limit,
+            "at least 4,096 bytes (a process's own control block, mailbox and task)",
+        )));
     }
 
     let account = match memory::open() {

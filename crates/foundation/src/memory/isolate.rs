@@ -11,8 +11,8 @@ use std::time::Duration;
 
 use pin_project_lite::pin_project;
 
-use crate::ExitReason;
 use crate::memory::accounts::{self, ChargeTo};
+use crate::{ConfigError, ExitReason};
 
 /// Limits for [`isolate`] and [`isolate_blocking`].
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -55,15 +55,18 @@ impl Isolation {
         }
     }
 
-    fn validate(&self) -> Result<(), IsolateError> {
-        if self.timeout.is_some_and(|t| t.is_zero()) {
-            return Err(IsolateError::InvalidConfig { field: "timeout", allowed: "above zero" });
+    fn validate(&self) -> Result<(), ConfigError> {
+        if let Some(timeout) = self.timeout
+            && timeout.is_zero()
+        {
+            return Err(ConfigError::new(
+                "timeout",
+                format_args!("{timeout:?}"),
+                "durations above zero",
+            ));
         }
         if self.memory_limit == Some(0) {
-            return Err(IsolateError::InvalidConfig {
-                field: "memory_limit",
-                allowed: "above zero bytes",
-            });
+            return Err(ConfigError::new("memory_limit", 0, "1 byte or more"));
         }
         Ok(())
     }
@@ -84,13 +87,9 @@ pub enum IsolateError {
         /// What it held when checked, in bytes.
         held: u64,
     },
-    /// A limit was out of range: names it and what it allows.
-    InvalidConfig {
-        /// The field.
-        field: &'static str,
-        /// What it allows.
-        allowed: &'static str,
-    },
+    /// A limit was out of range (a zero `timeout` or `memory_limit`); the work did not run.
+    /// Transparent: prints the [`ConfigError`] as its own.
+    Config(ConfigError),
     /// A `memory_limit` was asked for but every memory account is in use, so the work's
     /// memory could not be measured; it did not run. Work without a cap still runs (on the
     /// runtime's account). See [`memory`](crate::memory#when-every-account-is-in-use).
@@ -109,9 +108,7 @@ impl fmt::Display for IsolateError {
             IsolateError::MemoryLimit { limit, held } => {
                 write!(f, "isolated work held {held} bytes, over its cap of {limit}")
             }
-            IsolateError::InvalidConfig { field, allowed } => {
-                write!(f, "invalid `{field}`: allowed values are {allowed}")
-            }
+            IsolateError::Config(e) => fmt::Display::fmt(e, f),
             IsolateError::NoMemoryAccount { in_use } => write!(
                 f,
                 "no memory account is free for `memory_limit` (all {in_use} in use): run \
@@ -121,7 +118,20 @@ impl fmt::Display for IsolateError {
     }
 }
 
-impl std::error::Error for IsolateError {}
+impl std::error::Error for IsolateError {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        match self {
+            IsolateError::Config(e) => std::error::Error::source(e),
+            _ => None,
+        }
+    }
+}
+
+impl From<ConfigError> for IsolateError {
+    fn from(e: ConfigError) -> Self {
+        IsolateError::Config(e)
+    }
+}
 
 fn panicked(payload: &(dyn std::any::Any + Send)) -> IsolateError {
     match ExitReason::from_panic(payload) {

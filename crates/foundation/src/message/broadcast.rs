@@ -3,26 +3,41 @@
 use std::fmt;
 use std::sync::Arc;
 
-use crate::engine::delivery::Delivery;
 use crate::engine::mailbox::PushError;
 use crate::engine::process_block::ProcessBlock;
+use crate::message::Delivery;
 use crate::{Pid, ProcessRef};
 
 /// What a broadcast did, receiver by receiver.
 ///
-/// A broadcast never waits: a receiver with a full mailbox does not hold the others up. What
-/// happens at a full mailbox is that receiver's [`Overflow`](crate::message::Overflow) policy,
-/// as for any send: under `Wait` or `Fail` the receiver is listed in `full` and does not get
-/// the message; under `DropNewest` it is listed in `dropped` (and the drop counted); under
-/// `DropOldest` it gets the message and an older one goes (counted).
+/// A broadcast never waits: each receiver is offered the message as by
+/// [`try_send`](crate::ProcessRef::try_send), so a receiver with a full mailbox does not hold
+/// the others up, and each outcome is filed as that `try_send` would tell it:
+///
+/// | receiver's outcome | `try_send` says | filed in |
+/// | --- | --- | --- |
+/// | room in the mailbox | [`Delivery::Queued`] | `delivered` |
+/// | full, `DropOldest`: an older message goes | [`Delivery::DroppedOldest`] | `delivered` and `displaced` |
+/// | full, `DropNewest`: this message goes | [`Delivery::DroppedNewest`] | `dropped` |
+/// | full, `Wait` (at capacity) | [`TrySendError::Full`](crate::TrySendError::Full) | `full` |
+/// | full, `Fail` | [`TrySendError::Refused`](crate::TrySendError::Refused) | `refused` |
+/// | exited | [`TrySendError::Closed`](crate::TrySendError::Closed) | `gone` |
+///
+/// Drops and refusals are counted in the receivers' stats, as for any send.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 #[non_exhaustive]
 pub struct BroadcastReport {
-    /// How many receivers got the message in their mailbox.
+    /// How many receivers got the message in their mailbox (those in `displaced` included).
     pub delivered: usize,
-    /// Receivers whose mailbox was full, who did not get it (`Wait` and `Fail` policies).
+    /// Receivers that got it at the cost of the oldest message waiting in their mailbox
+    /// (`DropOldest`); they count in `delivered`.
+    pub displaced: Vec<Pid>,
+    /// Receivers whose mailbox was at capacity under `Wait`: they did not get it (a broadcast
+    /// does not wait for room).
     pub full: Vec<Pid>,
-    /// Receivers whose `DropNewest` policy dropped it (counted in their stats).
+    /// Receivers whose mailbox was full under `Fail`: they refused it.
+    pub refused: Vec<Pid>,
+    /// Receivers whose `DropNewest` policy dropped it.
     pub dropped: Vec<Pid>,
     /// Receivers that had exited.
     pub gone: Vec<Pid>,
@@ -31,9 +46,11 @@ pub struct BroadcastReport {
 }
 
 impl BroadcastReport {
-    /// `true` if every receiver got the message.
+    /// `true` if every receiver got the message (a displaced older message does not count
+    /// against it).
     pub fn is_complete(&self) -> bool {
         self.full.is_empty()
+            && self.refused.is_empty()
             && self.dropped.is_empty()
             && self.gone.is_empty()
             && self.mismatched.is_empty()
@@ -41,14 +58,17 @@ impl BroadcastReport {
 
     /// Offers `msg` to one receiver and notes the outcome.
     pub(crate) fn offer<M: Send + 'static>(&mut self, to: &ProcessBlock<M>, msg: M) {
+        let pid = to.core.pid();
         match to.offer(msg) {
-            Ok(Delivery::Queued | Delivery::Displaced) => self.delivered += 1,
-            Ok(Delivery::Dropped) => self.dropped.push(to.core.pid()),
-            Err(PushError::Full(_)) => {
-                to.refuses();
-                self.full.push(to.core.pid());
+            Ok(Delivery::Queued) => self.delivered += 1,
+            Ok(Delivery::DroppedOldest) => {
+                self.delivered += 1;
+                self.displaced.push(pid);
             }
-            Err(PushError::Closed(_)) => self.gone.push(to.core.pid()),
+            Ok(Delivery::DroppedNewest) => self.dropped.push(pid),
+            Err(PushError::Full(_)) if to.refuses() => self.refused.push(pid),
+            Err(PushError::Full(_)) => self.full.push(pid),
+            Err(PushError::Closed(_)) => self.gone.push(pid),
         }
     }
 }

@@ -9,8 +9,8 @@ use futures::{Stream, StreamExt};
 use tokio::sync::Semaphore;
 
 use crate::error::{SendError, TrySendError};
-use crate::message::{MessageError, MessageSize};
-use crate::{Pid, ProcessRef};
+use crate::message::{CreditTrySendError, Delivery, MessageSize};
+use crate::{ConfigError, Pid, ProcessRef};
 
 /// The most credits a link may have: 2^32 − 1.
 pub const MAX_CREDITS: usize = u32::MAX as usize;
@@ -67,12 +67,13 @@ struct Gate {
 
 impl<M: Send + 'static> CreditLink<M> {
     /// A link to `target` with `credits` credits (1 to [`MAX_CREDITS`]).
-    pub fn new(target: &ProcessRef<Credited<M>>, credits: usize) -> Result<Self, MessageError> {
+    pub fn new(target: &ProcessRef<Credited<M>>, credits: usize) -> Result<Self, ConfigError> {
         if credits == 0 || credits > MAX_CREDITS {
-            return Err(MessageError::InvalidConfig {
-                field: "credits",
-                allowed: "1 to 2^32 - 1 credits (0 would never let a message through)",
-            });
+            return Err(ConfigError::new(
+                "credits",
+                credits,
+                "1 to 2^32 - 1 credits (0 would never let a message through)",
+            ));
         }
         let gate = Gate {
             credits: Semaphore::new(credits),
@@ -105,7 +106,9 @@ impl<M: Send + 'static> CreditLink<M> {
     /// stall, counted in the receiver's [`MessageStats::stalls`](crate::message::MessageStats)).
     /// Then delivers it as [`ProcessRef::send`] does (a receiver whose mailbox is at least the
     /// window never makes it wait there). Fails, giving the message back, if the receiver has
-    /// exited for good (or refuses under [`Overflow::Fail`](crate::message::Overflow::Fail)).
+    /// exited for good ([`SendError::is_closed`]) or refuses it under
+    /// [`Overflow::Fail`](crate::message::Overflow::Fail) ([`SendError::is_refused`]). A
+    /// message a drop policy drops gives its credit back; [`deliver`](Self::deliver) says so.
     ///
     /// # Cancel safety
     ///
@@ -113,6 +116,16 @@ impl<M: Send + 'static> CreditLink<M> {
     /// taken while the mailbox was full goes back with the dropped message). A sender waiting
     /// for a credit loses its place in the line of waiting senders.
     pub async fn send(&self, msg: M) -> Result<(), SendError<M>> {
+        self.deliver(msg).await.map(drop)
+    }
+
+    /// As [`send`](Self::send), and says what became of the message (a [`Delivery`], as
+    /// [`ProcessRef::deliver`] does).
+    ///
+    /// # Cancel safety
+    ///
+    /// As [`send`](Self::send).
+    pub async fn deliver(&self, msg: M) -> Result<Delivery, SendError<M>> {
         let credit = match self.gate.try_take() {
             Some(credit) => credit,
             None => {
@@ -121,28 +134,37 @@ impl<M: Send + 'static> CreditLink<M> {
             }
         };
         let credited = Credited { message: msg, credit };
-        self.target.send(credited).await.map_err(|e| {
-            let full = e.is_full();
+        self.target.deliver(credited).await.map_err(|e| {
+            let refused = e.is_refused();
             let msg = e.into_inner().into_inner();
-            if full { SendError::full(msg) } else { SendError::closed(msg) }
+            if refused { SendError::refused(msg) } else { SendError::closed(msg) }
         })
     }
 
-    /// Sends `msg` if a credit is available and the mailbox has room now; otherwise gives it
-    /// back ([`TrySendError::NoCredit`], `Full` or `Closed`).
-    pub fn try_send(&self, msg: M) -> Result<(), TrySendError<M>> {
+    /// Sends `msg` if a credit is available and the mailbox takes it now; otherwise gives it
+    /// back: [`CreditTrySendError::NoCredit`], or, with a credit free, `Full`, `Refused` or
+    /// `Closed` as [`ProcessRef::try_send`] tells them (the credit goes back).
+    pub fn try_send(&self, msg: M) -> Result<(), CreditTrySendError<M>> {
+        self.try_deliver(msg).map(drop)
+    }
+
+    /// As [`try_send`](Self::try_send), and says what became of the message (a [`Delivery`]).
+    pub fn try_deliver(&self, msg: M) -> Result<Delivery, CreditTrySendError<M>> {
         let Some(credit) = self.gate.try_take() else {
-            return Err(TrySendError::NoCredit(msg));
+            return Err(CreditTrySendError::NoCredit(msg));
         };
         let credited = Credited { message: msg, credit };
-        self.target.try_send(credited).map_err(|e| match e {
-            TrySendError::Closed(c) => TrySendError::Closed(c.into_inner()),
-            other => TrySendError::Full(other.into_inner().into_inner()),
+        self.target.try_deliver(credited).map_err(|e| match e {
+            TrySendError::Full(c) => CreditTrySendError::Full(c.into_inner()),
+            TrySendError::Refused(c) => CreditTrySendError::Refused(c.into_inner()),
+            TrySendError::Closed(c) => CreditTrySendError::Closed(c.into_inner()),
         })
     }
 
-    /// Sends every item in order, each with a credit; returns how many were sent. Stops at the
-    /// first failure, giving that item back (the rest are not taken from the iterator).
+    /// Sends every item in order, each with a credit; returns how many were sent (under a
+    /// receiver's drop policy, some may have been dropped: [`deliver`](Self::deliver) tells
+    /// each one). Stops at the first failure, giving that item back (the rest are not taken
+    /// from the iterator).
     ///
     /// # Cancel safety
     ///

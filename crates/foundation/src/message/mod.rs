@@ -16,20 +16,43 @@
 //!
 //! - **Bounded mailboxes** (the default, 1,024 messages): a [`send`](crate::ProcessRef::send)
 //!   to a full mailbox waits for room, a [`try_send`](crate::ProcessRef::try_send) gets its
-//!   message back. Room is given back in batches and waiting senders are woken once the
-//!   mailbox is down to half, so a hundred blocked senders cost one wake-up each per burst,
-//!   not one per freed slot.
+//!   message back ([`TrySendError::Full`](crate::TrySendError::Full): *at capacity*). Room is
+//!   given back in batches and waiting senders are woken once the mailbox is down to half, so
+//!   a hundred blocked senders cost one wake-up each per burst, not one per freed slot.
 //! - **Overflow policies** ([`Overflow`]) for producers that must not wait: drop the newest,
-//!   drop the oldest, or fail at once. Never silent: drops and refusals are counted in
-//!   [`MessageStats`], as metrics, and as telemetry events.
+//!   drop the oldest, or refuse at once. Never silent: drops and refusals are counted in
+//!   [`MessageStats`], as metrics, and as telemetry events, and the sender can learn each
+//!   outcome (below).
 //! - **Credits** ([`CreditLink`]) between two processes: at most a window of messages not yet
 //!   *consumed*, whatever the mailbox holds; the receiver gives a credit back by finishing with
-//!   a message. Survives restarts of either side without losing or inventing a credit.
+//!   a message. Survives restarts of either side without losing or inventing a credit. Its
+//!   [`try_send`](CreditLink::try_send) adds one outcome of its own,
+//!   [`CreditTrySendError::NoCredit`].
 //!
 //! A sender that has to wait (for room or a credit) is a flow-control stall: counted in
 //! `MessageStats::stalls` and told as `foundation.messages.flow_stalled`. An ecosystem's
 //! [`health`](crate::ecosystem::Ecosystem::health) shows its backlog and its members at
 //! capacity.
+//!
+//! # What the sender learns
+//!
+//! Every way of sending tells the same outcomes apart, with the same words:
+//!
+//! | outcome | `send` / `send_timeout` | `try_send` | `call` | [`deliver`](crate::ProcessRef::deliver) / [`try_deliver`](crate::ProcessRef::try_deliver) | broadcast |
+//! | --- | --- | --- | --- | --- | --- |
+//! | queued | `Ok(())` | `Ok(())` | the reply | [`Delivery::Queued`] | `delivered` |
+//! | at capacity, `Wait` | waits (`send_timeout`: `Timeout` once it gives up) | `Full` | waits (`is_timeout` once it gives up) | waits / `Full` | `full` |
+//! | refused, `Fail` | [`is_refused`](crate::SendError::is_refused) / `Refused` | `Refused` | [`is_refused`](crate::CallError::is_refused) | `is_refused` / `Refused` | `refused` |
+//! | this message dropped, `DropNewest` | `Ok(())` | `Ok(())` | [`is_no_reply`](crate::CallError::is_no_reply) at once | [`Delivery::DroppedNewest`] | `dropped` |
+//! | an older message dropped for it, `DropOldest` | `Ok(())` | `Ok(())` | the reply | [`Delivery::DroppedOldest`] | `delivered`, `displaced` |
+//! | the process has exited | `is_closed` / `Closed` | `Closed` | [`is_no_process`](crate::CallError::is_no_process) | `is_closed` / `Closed` | `gone` |
+//!
+//! `send` keeps `Ok(())` for a message a drop policy dropped: the policy is the receiver's
+//! choice, applied as asked, and `send(msg).await?` is the common path. A sender that must know
+//! uses `deliver` (or `try_deliver`), which returns the [`Delivery`]. A message once queued
+//! can still be displaced later by another sender under `DropOldest`: that drop is counted in
+//! the receiver's stats and told to the sender that caused it, not to the one whose message
+//! went (a request displaced so fails its `call` with `is_no_reply`).
 //!
 //! # Broadcast
 //!
@@ -54,14 +77,16 @@
 //!
 //! # Other ecosystems
 //!
-//! [`Node::ecosystem`](crate::Node::ecosystem) finds a running ecosystem by name, typed; its
-//! coordinator's address survives restarts, and [`Route`] picks one of its workers
-//! (round-robin, by key, least loaded). Requests and replies across ecosystems are ordinary
-//! [`call`](crate::ProcessRef::call)s with timeouts.
+//! [`Node::ecosystem`](crate::Node::ecosystem) finds a running ecosystem by name, typed (or
+//! says why not: a [`LookupError`](crate::ecosystem::LookupError)); its coordinator's address
+//! survives restarts, and [`Route`] picks one of its workers (round-robin, by key, least
+//! loaded; a [`RouteError`] when none can take messages). Requests and replies across
+//! ecosystems are ordinary [`call`](crate::ProcessRef::call)s with timeouts.
 
 mod binary;
 mod broadcast;
 mod credit;
+mod delivery;
 mod error;
 mod overflow;
 mod route;
@@ -71,7 +96,8 @@ pub use binary::{Binary, MessageSize, shared_binary_bytes};
 pub(crate) use broadcast::broadcast_shared;
 pub use broadcast::{BroadcastError, BroadcastReport, broadcast};
 pub use credit::{Credit, CreditLink, Credited, MAX_CREDITS};
-pub use error::MessageError;
+pub use delivery::Delivery;
+pub use error::{CreditTrySendError, RouteError};
 pub use overflow::Overflow;
 pub use route::Route;
 pub use stats::MessageStats;

@@ -13,12 +13,12 @@ use serde::{Deserialize, Serialize};
 /// [`MessagesDropped`](crate::telemetry::Event::MessagesDropped); every refused one in
 /// [`MessageStats::refused`](crate::message::MessageStats::refused).
 ///
-/// | policy | [`send`](crate::ProcessRef::send) on a full mailbox | [`try_send`](crate::ProcessRef::try_send) on a full mailbox |
-/// | --- | --- | --- |
-/// | `Wait` | waits for room (backpressure) | gives the message back (`Full`) |
-/// | `DropNewest` | drops the message sent, returns `Ok` | the same |
-/// | `DropOldest` | drops the oldest waiting message, queues the new one, returns `Ok` | the same |
-/// | `Fail` | gives the message back at once ([`SendError::is_full`](crate::SendError::is_full)) | gives it back (`Full`) |
+/// | policy | [`send`](crate::ProcessRef::send) on a full mailbox | [`try_send`](crate::ProcessRef::try_send) on a full mailbox | [`deliver`](crate::ProcessRef::deliver) says |
+/// | --- | --- | --- | --- |
+/// | `Wait` | waits for room (backpressure) | gives the message back ([`TrySendError::Full`](crate::TrySendError::Full): at capacity) | `Queued`, once there is room |
+/// | `DropNewest` | drops the message sent, returns `Ok` | the same | [`Delivery::DroppedNewest`](super::Delivery::DroppedNewest) |
+/// | `DropOldest` | drops the oldest waiting message, queues the new one, returns `Ok` | the same | [`Delivery::DroppedOldest`](super::Delivery::DroppedOldest) |
+/// | `Fail` | gives the message back at once ([`SendError::is_refused`](crate::SendError::is_refused)) | gives it back ([`TrySendError::Refused`](crate::TrySendError::Refused)) | the same error as `send` |
 ///
 /// Only a bounded mailbox can overflow: a policy other than `Wait` on an unbounded mailbox is
 /// rejected when spawning.
@@ -27,7 +27,8 @@ use serde::{Deserialize, Serialize};
 /// is never taken back. If nothing is waiting although the mailbox is full (the receiver has
 /// just taken the last message, or other senders are between reserving their slots and
 /// filling them), the send tries again a few times and, if that does not find room or a
-/// message to displace, drops the new message instead, counted.
+/// message to displace, drops the new message instead, counted (and
+/// [`Delivery::DroppedNewest`](super::Delivery::DroppedNewest) says so).
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 #[non_exhaustive]
@@ -40,8 +41,8 @@ pub enum Overflow {
     /// The oldest waiting message is dropped to make room (a feed where only recent values
     /// matter).
     DropOldest,
-    /// The send fails at once and the sender gets its message back (producers that must not
-    /// wait and want to decide themselves).
+    /// The send is refused at once and the sender gets its message back (producers that must
+    /// not wait and want to decide themselves).
     Fail,
 }
 

@@ -2,8 +2,7 @@
 
 #[cfg(doc)]
 use crate::ecosystem::Members;
-use crate::ecosystem::{Ecosystem, EcosystemError, EcosystemSpec};
-use crate::message::MessageError;
+use crate::ecosystem::{Ecosystem, EcosystemError, EcosystemSpec, LookupError};
 use crate::{Node, Process};
 
 #[cfg(doc)]
@@ -40,13 +39,13 @@ impl Node {
     /// [`coordinator`](Ecosystem::coordinator) address survives restarts; pick a worker with
     /// [`route`](Ecosystem::route).
     ///
-    /// Fails with [`MessageError::NoEcosystem`] if no running ecosystem has that name (it
-    /// never started, or has stopped), and with [`MessageError::WrongMessageTypes`] if the
+    /// Fails with [`LookupError::NoEcosystem`] if no running ecosystem has that name (it
+    /// never started, or has stopped), and with [`LookupError::WrongMessageTypes`] if the
     /// types are not its own.
     pub fn ecosystem<CM: Send + 'static, WM: Send + 'static>(
         &self,
         name: &str,
-    ) -> Result<Ecosystem<CM, WM>, MessageError> {
+    ) -> Result<Ecosystem<CM, WM>, LookupError> {
         crate::ecosystem::spawn::find(self, name)
     }
 }

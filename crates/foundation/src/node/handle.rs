@@ -13,7 +13,7 @@ use crate::process::builder::ProcessBuilder;
 use crate::registry::{Groups, Registry};
 use crate::supervisor::server::Supervisor;
 use crate::supervisor::{SupervisorError, SupervisorRef, SupervisorSpec};
-use crate::timer::{self, TimerError};
+use crate::timer;
 use crate::{ExitReason, Pid, Process, ProcessInfo, ProcessRef, TimerRef};
 
 /// A node: the set of processes running on one tokio runtime, with their registry.
@@ -250,13 +250,13 @@ impl Node {
     }
 
     /// Sends `make()` to `target` every `period` until cancelled or until it exits. A zero
-    /// `period` is an error.
+    /// `period` is a [`ConfigError`](crate::ConfigError) naming `period`.
     pub fn send_interval<M: Send + 'static>(
         &self,
         target: &ProcessRef<M>,
         period: Duration,
         make: impl FnMut() -> M + Send + 'static,
-    ) -> Result<TimerRef, TimerError> {
+    ) -> Result<TimerRef, crate::ConfigError> {
         timer::send_interval(self, target.downgrade(), period, make)
     }
 }

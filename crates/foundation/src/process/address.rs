@@ -9,6 +9,7 @@ use tokio::time::Instant;
 use crate::engine::mailbox::PushError;
 use crate::engine::process_block::ProcessBlock;
 use crate::error::{CallError, SendError, SendTimeoutError, TrySendError};
+use crate::message::Delivery;
 use crate::process::reply::ReplyTo;
 use crate::{ExitReason, Pid};
 
@@ -69,10 +70,12 @@ impl<M: Send + 'static> ProcessRef<M> {
 
     /// Sends a message. On a full mailbox it does what the receiver's
     /// [`Overflow`](crate::message::Overflow) policy says: waits for room (the default), drops
-    /// the newest or the oldest message (counted), or fails at once.
+    /// the newest or the oldest message (counted), or refuses at once.
     ///
-    /// Fails when the process has exited, or when the mailbox is full under `Fail`, and then
-    /// returns the message.
+    /// Fails when the process has exited ([`SendError::is_closed`]), or when the mailbox is
+    /// full under `Fail` ([`SendError::is_refused`]), and then returns the message. Under a drop
+    /// policy a send to a full mailbox succeeds (the policy was applied); to learn whether a
+    /// message was dropped, use [`deliver`](Self::deliver), which returns the [`Delivery`].
     ///
     /// # Cancel safety
     ///
@@ -81,20 +84,32 @@ impl<M: Send + 'static> ProcessRef<M> {
     /// dropped half way. A sender waiting for room has no place in a queue to lose: whoever
     /// finds room first sends first.
     pub async fn send(&self, msg: M) -> Result<(), SendError<M>> {
+        self.deliver(msg).await.map(drop)
+    }
+
+    /// Sends as [`send`](Self::send) does, and says what became of the message:
+    /// [`Delivery::Queued`], or under a drop policy [`Delivery::DroppedNewest`] (this message
+    /// was dropped) or [`Delivery::DroppedOldest`] (it is queued, and the oldest message
+    /// waiting was dropped for it). Under `Wait` a successful delivery is always `Queued`.
+    ///
+    /// # Cancel safety
+    ///
+    /// As [`send`](Self::send).
+    pub async fn deliver(&self, msg: M) -> Result<Delivery, SendError<M>> {
         let msg = match self.offer(msg) {
-            Ok(()) => return Ok(()),
+            Ok(delivery) => return Ok(delivery),
             Err(PushError::Closed(m)) => return Err(SendError::closed(m)),
             Err(PushError::Full(m)) => m,
         };
         if self.refuses() {
-            return Err(SendError::full(msg));
+            return Err(SendError::refused(msg));
         }
         self.shared.traffic.count_stall();
         let mut msg = msg;
         loop {
             let listener = self.shared.mailbox.listen_for_room();
             match self.push(msg) {
-                Ok(()) => return Ok(()),
+                Ok(()) => return Ok(Delivery::Queued),
                 Err(PushError::Closed(m)) => return Err(SendError::closed(m)),
                 Err(PushError::Full(m)) => {
                     msg = m;
@@ -104,37 +119,48 @@ impl<M: Send + 'static> ProcessRef<M> {
         }
     }
 
-    /// Sends a message if there is room now; otherwise gives it back at once (or, under a
-    /// drop policy, drops a message as [`send`](Self::send) does).
+    /// Sends a message if the mailbox takes it now (under a drop policy, a message is dropped
+    /// as [`send`](Self::send) does). Otherwise gives it back at once:
+    /// [`TrySendError::Full`] when the mailbox is at capacity under `Wait` (a `send` would
+    /// have waited), [`TrySendError::Refused`] under `Fail`, [`TrySendError::Closed`] when the
+    /// process has exited. [`try_deliver`](Self::try_deliver) also says whether a message was
+    /// dropped.
     pub fn try_send(&self, msg: M) -> Result<(), TrySendError<M>> {
+        self.try_deliver(msg).map(drop)
+    }
+
+    /// As [`try_send`](Self::try_send), and says what became of the message (a [`Delivery`],
+    /// as [`deliver`](Self::deliver) does).
+    pub fn try_deliver(&self, msg: M) -> Result<Delivery, TrySendError<M>> {
         self.offer(msg).map_err(|e| match e {
-            PushError::Full(m) => {
-                self.refuses();
-                TrySendError::Full(m)
-            }
+            PushError::Full(m) if self.refuses() => TrySendError::Refused(m),
+            PushError::Full(m) => TrySendError::Full(m),
             PushError::Closed(m) => TrySendError::Closed(m),
         })
     }
 
     /// Sends a message, waiting at most `timeout` for room (under the default `Wait` policy;
-    /// the other policies never wait).
+    /// the other policies never wait). Fails with [`SendTimeoutError::Timeout`] when no room
+    /// came in time, [`SendTimeoutError::Refused`] under `Fail` (at once),
+    /// [`SendTimeoutError::Closed`] when the process has exited.
     ///
     /// # Cancel safety
     ///
     /// As [`send`](Self::send): dropping the future drops the unsent message.
     pub async fn send_timeout(&self, msg: M, timeout: Duration) -> Result<(), SendTimeoutError<M>> {
         let msg = match self.offer(msg) {
-            Ok(()) => return Ok(()),
+            Ok(_) => return Ok(()),
             Err(PushError::Closed(m)) => return Err(SendTimeoutError::Closed(m)),
             Err(PushError::Full(m)) => m,
         };
         if self.refuses() {
-            return Err(SendTimeoutError::Full(msg));
+            return Err(SendTimeoutError::Refused(msg));
         }
         self.send_until(msg, crate::deadline::deadline_after(timeout)).await
     }
 
-    /// Sends from synchronous code, blocking the thread while the mailbox is full.
+    /// Sends from synchronous code, blocking the thread while the mailbox is full; fails as
+    /// [`send`](Self::send).
     ///
     /// # Panics
     ///
@@ -203,7 +229,9 @@ impl<M: Send + 'static> ProcessRef<M> {
         // Fast path: room in the mailbox, so no clock is read before the request is in.
         let mut deadline = None;
         match self.offer(make(reply)) {
-            Ok(()) => {}
+            // A request dropped by a drop policy drops its `ReplyTo`: the wait below ends at
+            // once with `no_reply`.
+            Ok(_) => {}
             Err(PushError::Closed(_)) => {
                 return Err(CallError::no_process(self.pid(), self.exit_reason()));
             }
@@ -221,7 +249,9 @@ impl<M: Send + 'static> ProcessRef<M> {
                     Err(SendTimeoutError::Closed(_)) => {
                         return Err(CallError::no_process(self.pid(), self.exit_reason()));
                     }
-                    Err(SendTimeoutError::Full(_)) => return Err(CallError::refused(self.pid())),
+                    Err(SendTimeoutError::Refused(_)) => {
+                        return Err(CallError::refused(self.pid()));
+                    }
                 }
             }
         }
@@ -261,8 +291,8 @@ impl<M: Send + 'static> ProcessRef<M> {
     }
 
     #[inline]
-    fn offer(&self, msg: M) -> Result<(), PushError<M>> {
-        self.shared.offer(msg).map(drop)
+    fn offer(&self, msg: M) -> Result<Delivery, PushError<M>> {
+        self.shared.offer(msg)
     }
 
     fn refuses(&self) -> bool {

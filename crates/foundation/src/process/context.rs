@@ -9,7 +9,7 @@ use crate::engine::process_block::{AnyProcess, ProcessBlock};
 use crate::engine::signal::Signal;
 use crate::error::{LinkError, SpawnError};
 use crate::{
-    ExitReason, MonitorRef, Node, Pid, Process, ProcessBuilder, ProcessRef, TimerError, TimerRef,
+    ExitReason, MonitorRef, Node, Pid, Process, ProcessBuilder, ProcessRef, TimerRef,
     WeakProcessRef, timer,
 };
 
@@ -140,12 +140,13 @@ impl<M: Send + 'static> Context<M> {
 
     /// Sends `make()` to this process every `period`, first after one period, until cancelled
     /// or until the process exits. A sender that finds the mailbox full waits (ticks that fall
-    /// due meanwhile are delayed, not bunched). A zero `period` is an error.
+    /// due meanwhile are delayed, not bunched). A zero `period` is a
+    /// [`ConfigError`](crate::ConfigError) naming `period`.
     pub fn send_interval(
         &self,
         period: Duration,
         make: impl FnMut() -> M + Send + 'static,
-    ) -> Result<TimerRef, TimerError> {
+    ) -> Result<TimerRef, crate::ConfigError> {
         timer::send_interval(&self.node, self.myself_weak(), period, make)
     }
 

@@ -3,9 +3,13 @@
 use std::fmt;
 use std::time::Duration;
 
-use crate::{CallError, ExitReason, SpawnError};
+use crate::{CallError, ConfigError, ExitReason, SpawnError};
 
 /// A supervisor request failed, or a supervisor gave up.
+///
+/// `StartFailed` and `Unavailable` say only their own part and return the cause from
+/// [`source`](std::error::Error::source) (print the chain, as anyhow does, to see it); `Config`
+/// is transparent: it prints the [`ConfigError`] as its own.
 #[derive(Clone, Debug)]
 #[non_exhaustive]
 pub enum SupervisorError {
@@ -15,20 +19,17 @@ pub enum SupervisorError {
     AlreadyPresent(String),
     /// The child is running; stop it first.
     Running(String),
-    /// Starting the child failed.
+    /// Starting the child failed (or, with an empty `id`, spawning the supervisor itself).
+    /// The `error` is the [`source`](std::error::Error::source).
     StartFailed {
         /// The child.
         id: String,
         /// Why.
         error: SpawnError,
     },
-    /// A setting is out of range: names the field and what it allows.
-    InvalidSpec {
-        /// The field.
-        field: &'static str,
-        /// What it allows.
-        allowed: &'static str,
-    },
+    /// A setting of the spec is out of range: `intensity.period`, `children[].id` (empty or
+    /// repeated ids), or the `id` of a child added later.
+    Config(ConfigError),
     /// The supervisor exited because a child kept failing: more restarts than its intensity
     /// allows within its period. This is the supervisor's exit reason (inside
     /// [`ExitReason::Error`]).
@@ -42,7 +43,8 @@ pub enum SupervisorError {
         /// The child's last exit reason.
         last_exit: ExitReason,
     },
-    /// The supervisor could not be reached (it has exited).
+    /// The supervisor could not be reached (it has exited). The [`CallError`] is the
+    /// [`source`](std::error::Error::source).
     Unavailable(CallError),
 }
 
@@ -52,12 +54,11 @@ impl fmt::Display for SupervisorError {
             SupervisorError::NotFound(id) => write!(f, "no child `{id}`"),
             SupervisorError::AlreadyPresent(id) => write!(f, "a child `{id}` exists already"),
             SupervisorError::Running(id) => write!(f, "child `{id}` is running"),
-            SupervisorError::StartFailed { id, error } => {
-                write!(f, "child `{id}` failed to start: {error}")
+            SupervisorError::StartFailed { id, .. } if id.is_empty() => {
+                f.write_str("the supervisor could not be spawned")
             }
-            SupervisorError::InvalidSpec { field, allowed } => {
-                write!(f, "invalid `{field}`: allowed values are {allowed}")
-            }
+            SupervisorError::StartFailed { id, .. } => write!(f, "child `{id}` failed to start"),
+            SupervisorError::Config(e) => fmt::Display::fmt(e, f),
             SupervisorError::RestartIntensityReached { id, max_restarts, period, last_exit } => {
                 write!(
                     f,
@@ -65,7 +66,7 @@ impl fmt::Display for SupervisorError {
                      {period:?} (last exit: {last_exit})"
                 )
             }
-            SupervisorError::Unavailable(e) => write!(f, "supervisor unavailable: {e}"),
+            SupervisorError::Unavailable(_) => f.write_str("the supervisor is unavailable"),
         }
     }
 }
@@ -75,7 +76,14 @@ impl std::error::Error for SupervisorError {
         match self {
             SupervisorError::StartFailed { error, .. } => Some(error),
             SupervisorError::Unavailable(e) => Some(e),
+            SupervisorError::Config(e) => std::error::Error::source(e),
             _ => None,
         }
+    }
+}
+
+impl From<ConfigError> for SupervisorError {
+    fn from(e: ConfigError) -> Self {
+        SupervisorError::Config(e)
     }
 }

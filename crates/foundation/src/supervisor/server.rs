@@ -12,7 +12,7 @@ use std::sync::Arc;
 use tokio::time::Instant;
 
 use crate::engine::process_block::AnyProcess;
-use crate::error::SpawnError;
+use crate::error::{ConfigError, SpawnError};
 use crate::supervisor::child::{ChildProcess, StartMode};
 use crate::supervisor::{
     ChildInfo, ChildSpec, Restart, RestartIntensity, Shutdown, ShutdownOrder, Strategy,
@@ -94,19 +94,22 @@ impl Supervisor {
         &mut self,
         ctx: &Context<SupervisorMsg>,
     ) -> Result<(), SupervisorError> {
-        if self.intensity.period().is_zero() {
-            return Err(SupervisorError::InvalidSpec {
-                field: "intensity.period",
-                allowed: "a duration above zero",
-            });
+        let period = self.intensity.period();
+        if period.is_zero() {
+            return Err(SupervisorError::Config(ConfigError::new(
+                "intensity.period",
+                format_args!("{period:?}"),
+                "durations above zero",
+            )));
         }
         let mut seen = std::collections::HashSet::new();
         for spec in &self.specs {
             if spec.id.is_empty() || !seen.insert(spec.id.clone()) {
-                return Err(SupervisorError::InvalidSpec {
-                    field: "children[].id",
-                    allowed: "non-empty ids, unique within the supervisor",
-                });
+                return Err(SupervisorError::Config(ConfigError::new(
+                    "children[].id",
+                    format_args!("{:?}", &*spec.id),
+                    "non-empty ids, unique within the supervisor",
+                )));
             }
         }
         for spec in std::mem::take(&mut self.specs) {
@@ -381,10 +384,11 @@ impl Process for Supervisor {
         match msg {
             SupervisorMsg::StartChild(spec, reply) => {
                 let result = if spec.id.is_empty() {
-                    Err(SupervisorError::InvalidSpec {
-                        field: "id",
-                        allowed: "a non-empty id, unique within the supervisor",
-                    })
+                    Err(SupervisorError::Config(ConfigError::new(
+                        "id",
+                        "\"\"",
+                        "non-empty ids, unique within the supervisor",
+                    )))
                 } else if self.find(&spec.id).is_some() {
                     Err(SupervisorError::AlreadyPresent(spec.id.to_string()))
                 } else {
