@@ -85,6 +85,12 @@
 //!
 //! The `foundation` command-line tool enables `accounting-allocator` and `serde`. Later parts
 //! (the cluster, the dashboard, the services) will come as features of their own.
+//!
+//! ## Minimum supported Rust version
+//!
+//! Rust 1.88, the workspace's `rust-version`: the code uses `let` chains (stable since 1.88),
+//! and CI checks the workspace with that toolchain. Raising it is a change worth a changelog
+//! line.
 
 #![cfg_attr(docsrs, feature(doc_cfg))]
 
