@@ -72,7 +72,27 @@
 //!
 //! ## Feature flags
 //!
-//! None yet: everything above is always on.
+//! The core (processes, supervisors, ecosystems, registry, messages, telemetry to observers
+//! and `tracing`, timers, [`memory::isolate`]) is always there. Three features add to it, all
+//! on by default; turn them off with `default-features = false` and pick what you need, as
+//! with tokio:
+//!
+//! | feature | what it adds | default |
+//! | --- | --- | --- |
+//! | `accounting-allocator` | [`memory::AccountingAllocator`] and the table of accounts it charges: per-process memory measured, memory limits and shared budgets enforced. Without it every memory figure is `None` (see [`memory`](memory#without-the-accounting-allocator-feature)) and the crate has no unsafe code. | yes |
+//! | `metrics` | The [telemetry](telemetry#metrics) counted through the [`metrics`](https://docs.rs/metrics) facade, for any recorder you install (a Prometheus exporter, say). Without it observers and `tracing` still get every event. | yes |
+//! | `serde` | `Serialize` and `Deserialize` for the configuration types: [`ecosystem::EcosystemConfig`] (durations as `"5s"`, through `humantime-serde`) and its enums, and [`message::Overflow`]. | yes |
+//!
+//! The `foundation` command-line tool enables `accounting-allocator` and `serde`. Later parts
+//! (the cluster, the dashboard, the services) will come as features of their own.
+//!
+//! ## Minimum supported Rust version
+//!
+//! Rust 1.88, the workspace's `rust-version`: the code uses `let` chains (stable since 1.88),
+//! and CI checks the workspace with that toolchain. Raising it is a change worth a changelog
+//! line.
+
+#![cfg_attr(docsrs, feature(doc_cfg))]
 
 mod deadline;
 pub mod ecosystem;

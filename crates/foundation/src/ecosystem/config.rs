@@ -1,16 +1,16 @@
-//! An ecosystem's settings: plain data, validated, and readable from TOML or JSON.
+//! An ecosystem's settings: plain data, validated, and (with the `serde` feature) readable
+//! from TOML or JSON.
 
 use std::fmt;
 use std::time::Duration;
-
-use serde::{Deserialize, Serialize};
 
 use crate::ConfigError;
 use crate::supervisor::RestartIntensity;
 
 /// How the members of an ecosystem address each other.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+#[cfg_attr(feature = "serde", serde(rename_all = "snake_case"))]
 #[non_exhaustive]
 pub enum Topology {
     /// The coordinator routes: workers know the coordinator, the coordinator knows every
@@ -25,8 +25,9 @@ pub enum Topology {
 }
 
 /// What happens when a member dies.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+#[cfg_attr(feature = "serde", serde(rename_all = "snake_case"))]
 #[non_exhaustive]
 pub enum FaultTolerance {
     /// Nothing is restarted: a dead member stays dead (and `health` says so).
@@ -38,8 +39,9 @@ pub enum FaultTolerance {
 }
 
 /// How an ecosystem's memory is budgeted.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+#[cfg_attr(feature = "serde", serde(rename_all = "snake_case"))]
 #[non_exhaustive]
 pub enum MemoryStrategy {
     /// Each member has its own account and, with `process_memory_limit`, its own limit: the
@@ -52,8 +54,9 @@ pub enum MemoryStrategy {
 }
 
 /// When members give back memory they hold but do not need (`Process::compact`).
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+#[cfg_attr(feature = "serde", serde(rename_all = "snake_case"))]
 #[non_exhaustive]
 pub enum GcStrategy {
     /// After every burst of messages (when a member's mailbox runs dry), and under pressure.
@@ -66,18 +69,23 @@ pub enum GcStrategy {
 /// Settings of an ecosystem, without its code (the process factories are given to
 /// [`EcosystemSpec`](super::EcosystemSpec)).
 ///
-/// Deserializes from TOML or JSON, with durations written as `"5s"` or `"250ms"`:
+/// With the `serde` feature (on by default), it and its enums implement `Serialize` and
+/// `Deserialize`: the config reads from TOML or JSON, with durations written as `"5s"` or
+/// `"250ms"`, and an unknown field is an error:
 ///
 /// ```
+/// # #[cfg(feature = "serde")] {
 /// # use foundation::ecosystem::{EcosystemConfig, Topology};
 /// let config: EcosystemConfig = serde_json::from_str(
 ///     r#"{ "name": "orders", "workers": 8, "topology": "ring", "shutdown_timeout": "2s" }"#,
 /// ).unwrap();
 /// assert_eq!(config.topology, Topology::Ring);
 /// config.validate().unwrap();
+/// # }
 /// ```
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields, default)]
+#[derive(Clone, Debug, PartialEq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+#[cfg_attr(feature = "serde", serde(deny_unknown_fields, default))]
 #[non_exhaustive]
 pub struct EcosystemConfig {
     /// The ecosystem's name, unique on its node. Required: not empty.
@@ -91,10 +99,10 @@ pub struct EcosystemConfig {
     /// Restarts allowed per period before the ecosystem gives up (default 1 in 5 s, OTP's).
     pub max_restarts: u32,
     /// The restart window (default 5 s).
-    #[serde(with = "humantime_serde")]
+    #[cfg_attr(feature = "serde", serde(with = "humantime_serde"))]
     pub restart_period: Duration,
     /// How long each member gets to stop on shutdown before it is killed (default 5 s).
-    #[serde(with = "humantime_serde")]
+    #[cfg_attr(feature = "serde", serde(with = "humantime_serde"))]
     pub shutdown_timeout: Duration,
     /// The bound of every member's mailbox (default 1,024).
     pub mailbox_capacity: usize,
@@ -116,12 +124,12 @@ pub struct EcosystemConfig {
     pub memory_budget: Option<u64>,
     /// How often the budget and the pressure are checked (default 10 ms): the shared heap's
     /// overshoot is what the members allocate in one interval.
-    #[serde(with = "humantime_serde")]
+    #[cfg_attr(feature = "serde", serde(with = "humantime_serde"))]
     pub memory_check_interval: Duration,
     /// How long a job may wait in one of the ecosystem's [`Dispatcher`](super::Dispatcher)s
     /// to be handed out before [`health`](super::Ecosystem::health) turns `degraded` (default
     /// 1 s): the sign that the workers do not keep up with the work coming in.
-    #[serde(with = "humantime_serde")]
+    #[cfg_attr(feature = "serde", serde(with = "humantime_serde"))]
     pub backlog_wait_limit: Duration,
 }
 

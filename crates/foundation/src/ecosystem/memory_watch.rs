@@ -21,8 +21,9 @@ pub(crate) fn pressure(held: u64, budget: u64) -> MemoryPressure {
 }
 
 /// Watches the members' memory every `memory_check_interval` until the ecosystem's supervisor
-/// ends: sets the `foundation_ecosystem_memory_bytes` gauge, tells `memory_pressure` changes, asks members to compact when it is high (standard
-/// GC), and with the shared heap ends the member holding the most while the budget is exceeded.
+/// ends: sets the `foundation_ecosystem_memory_bytes` gauge (with the `metrics` feature), tells
+/// `memory_pressure` changes, asks members to compact when it is high (standard GC), and with
+/// the shared heap ends the member holding the most while the budget is exceeded.
 pub(crate) async fn watch(
     node: Node,
     config: EcosystemConfig,
@@ -44,6 +45,7 @@ pub(crate) async fn watch(
             continue;
         }
         let total: u64 = held.iter().map(|(bytes, _)| bytes).sum();
+        #[cfg(feature = "metrics")]
         metrics::gauge!("foundation_ecosystem_memory_bytes", "ecosystem" => config.name.clone())
             .set(total as f64);
         let Some(budget) = config.memory_budget else { continue };

@@ -106,9 +106,11 @@ impl RateWindow {
 }
 
 /// Samples the members every [`SAMPLE_PERIOD`] until `stopped` completes: feeds the rate
-/// window and the counters `foundation_ecosystem_messages_received_total`,
-/// `..._messages_sent_total` and `..._bytes_received_total`.
+/// window and (with the `metrics` feature) the counters
+/// `foundation_ecosystem_messages_received_total`, `..._messages_sent_total` and
+/// `..._bytes_received_total`, labelled with the ecosystem's `name`.
 pub(crate) async fn watch(
+    #[cfg_attr(not(feature = "metrics"), expect(unused_variables, reason = "a metrics label"))]
     name: String,
     epoch: Instant,
     window: Arc<RateWindow>,
@@ -118,7 +120,8 @@ pub(crate) async fn watch(
     let mut stopped = std::pin::pin!(stopped);
     let mut ticks = tokio::time::interval(SAMPLE_PERIOD);
     ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-    let (mut received, mut sent, mut bytes) = (0u64, 0u64, 0u64);
+    #[cfg(feature = "metrics")]
+    let mut counted = Counted::default();
     loop {
         tokio::select! {
             _ = ticks.tick() => {}
@@ -133,13 +136,32 @@ pub(crate) async fn watch(
             sent: totals.sent,
             bytes: totals.bytes_received,
         });
-        let label = name.clone();
+        #[cfg(feature = "metrics")]
+        counted.count(&name, &totals);
+    }
+}
+
+/// What the ecosystem's counters in the `metrics` facade have been given so far.
+#[cfg(feature = "metrics")]
+#[derive(Default)]
+struct Counted {
+    received: u64,
+    sent: u64,
+    bytes: u64,
+}
+
+#[cfg(feature = "metrics")]
+impl Counted {
+    /// Adds to the counters what `totals` holds beyond what they were given before.
+    fn count(&mut self, name: &str, totals: &EcosystemTraffic) {
+        let label = name.to_owned();
         metrics::counter!("foundation_ecosystem_messages_received_total", "ecosystem" => label.clone())
-            .increment(totals.received.saturating_sub(received));
+            .increment(totals.received.saturating_sub(self.received));
         metrics::counter!("foundation_ecosystem_messages_sent_total", "ecosystem" => label.clone())
-            .increment(totals.sent.saturating_sub(sent));
+            .increment(totals.sent.saturating_sub(self.sent));
         metrics::counter!("foundation_ecosystem_bytes_received_total", "ecosystem" => label)
-            .increment(totals.bytes_received.saturating_sub(bytes));
-        (received, sent, bytes) = (totals.received, totals.sent, totals.bytes_received);
+            .increment(totals.bytes_received.saturating_sub(self.bytes));
+        (self.received, self.sent, self.bytes) =
+            (totals.received, totals.sent, totals.bytes_received);
     }
 }

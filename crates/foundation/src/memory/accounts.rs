@@ -29,6 +29,11 @@ pub(crate) fn is_global(table: &Table) -> bool {
 /// unavailable, never guessed.
 pub(crate) static INSTALLED: AtomicBool = AtomicBool::new(false);
 
+/// `true` once the accounting allocator has served an allocation.
+pub(crate) fn is_installed() -> bool {
+    INSTALLED.load(Relaxed)
+}
+
 static NEXT_STRIPE: AtomicU32 = AtomicU32::new(0);
 
 thread_local! {

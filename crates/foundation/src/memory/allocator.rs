@@ -41,6 +41,7 @@ const TRAILER: usize = std::mem::size_of::<u64>();
 /// number open (64 bytes each, in chunks), so a small program pays for a few KiB, not for the
 /// maximum. When none is free, a process or job that asked for a memory limit fails to start
 /// with a typed error; see [`memory`](crate::memory#when-every-account-is-in-use).
+#[cfg_attr(docsrs, doc(cfg(feature = "accounting-allocator")))]
 #[derive(Debug)]
 pub struct AccountingAllocator {
     max_accounts: usize,

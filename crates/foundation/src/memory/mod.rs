@@ -14,6 +14,17 @@
 //! [`ProcessInfo::memory`](crate::ProcessInfo::memory) reads it; without the allocator it is
 //! `None`, never a guess.
 //!
+//! # Without the `accounting-allocator` feature
+//!
+//! The allocator is the crate's `accounting-allocator` feature (on by default). Built without
+//! it, the crate has no allocator, no unsafe code and no table of accounts: a spawn opens no
+//! account and a poll switches none, every figure ([`ProcessInfo::memory`](
+//! crate::ProcessInfo::memory), [`total_bytes`], [`runtime_bytes`], an ecosystem's memory) is
+//! `None` and [`is_installed`] is `false`, as with the feature when the allocator is not
+//! installed. A memory limit or budget is then accepted but cannot be measured, so it ends
+//! nothing; [`isolate`] still gives its timeout and turns a panic into an error, and
+//! [`on_shared_heap`] just runs its closure.
+//!
 //! # The shared heap
 //!
 //! What the node owns is charged to the runtime account, the *shared heap*, never to the
@@ -89,11 +100,19 @@
 //! shared heap) in chunks of 64, 128, 256, ... as accounts are first opened and never freed: a
 //! few KiB for a small program, about 64 MiB at a million processes.
 
+#[cfg(feature = "accounting-allocator")]
 mod accounts;
+#[cfg(feature = "accounting-allocator")]
 mod allocator;
 mod isolate;
+#[cfg(feature = "accounting-allocator")]
 mod table;
+#[cfg(not(feature = "accounting-allocator"))]
+mod unaccounted;
+#[cfg(not(feature = "accounting-allocator"))]
+use unaccounted as accounts;
 
+#[cfg(feature = "accounting-allocator")]
 pub use allocator::AccountingAllocator;
 pub use isolate::{IsolateError, Isolation, isolate, isolate_blocking};
 
@@ -122,9 +141,10 @@ pub fn on_shared_heap<R>(f: impl FnOnce() -> R) -> R {
     f()
 }
 
-/// `true` once the [`AccountingAllocator`] is serving allocations.
+/// `true` once the [`AccountingAllocator`] is serving allocations; always `false` without the
+/// `accounting-allocator` feature.
 pub fn is_installed() -> bool {
-    accounts::INSTALLED.load(std::sync::atomic::Ordering::Relaxed)
+    accounts::is_installed()
 }
 
 /// Bytes held by the whole heap the [`AccountingAllocator`] serves: every process's account,

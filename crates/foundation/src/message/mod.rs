@@ -21,8 +21,8 @@
 //!   a hundred blocked senders cost one wake-up each per burst, not one per freed slot.
 //! - **Overflow policies** ([`Overflow`]) for producers that must not wait: drop the newest,
 //!   drop the oldest, or refuse at once. Never silent: drops and refusals are counted in
-//!   [`MessageStats`], as metrics, and as telemetry events, and the sender can learn each
-//!   outcome (below).
+//!   [`MessageStats`], as metrics (with the `metrics` feature), and as telemetry events, and
+//!   the sender can learn each outcome (below).
 //! - **Credits** ([`CreditLink`]) between two processes: at most a window of messages not yet
 //!   *consumed*, whatever the mailbox holds; the receiver gives a credit back by finishing with
 //!   a message. Survives restarts of either side without losing or inventing a credit. Its
@@ -71,7 +71,8 @@
 //! ([`Process::message_size`](crate::Process::message_size), [`MessageSize`]), rates over the
 //! last second, the sampled time in the mailbox, drops, refusals and stalls. An ecosystem adds
 //! its totals and rates over the last ten seconds ([`EcosystemInfo::traffic`](
-//! crate::ecosystem::EcosystemInfo::traffic)) and exports them as metrics. The hot path pays a
+//! crate::ecosystem::EcosystemInfo::traffic)) and exports them as metrics (with the `metrics`
+//! feature). The hot path pays a
 //! thread-local increment per send and a local increment per message received; the clock is
 //! read once per 64 messages (see `benches/messages.rs` for the measured cost).
 //!

@@ -1,7 +1,5 @@
 //! What a send does when the mailbox is full.
 
-use serde::{Deserialize, Serialize};
-
 /// What happens to a message that finds its receiver's mailbox full: the receiver's choice,
 /// set with [`ProcessBuilder::overflow`](crate::process::ProcessBuilder::overflow) (or an
 /// ecosystem's `overflow` setting) and shown in
@@ -29,8 +27,12 @@ use serde::{Deserialize, Serialize};
 /// filling them), the send tries again a few times and, if that does not find room or a
 /// message to displace, drops the new message instead, counted (and
 /// [`Delivery::DroppedNewest`](super::Delivery::DroppedNewest) says so).
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
+///
+/// With the `serde` feature (on by default) it implements `Serialize` and `Deserialize`, by
+/// the names [`as_str`](Self::as_str) gives.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+#[cfg_attr(feature = "serde", serde(rename_all = "snake_case"))]
 #[non_exhaustive]
 pub enum Overflow {
     /// Senders wait for room: backpressure. The default.

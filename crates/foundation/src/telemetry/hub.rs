@@ -1,4 +1,5 @@
-//! Where events go: attached observers, `tracing`, and the `metrics` facade.
+//! Where events go: attached observers, `tracing`, and (with the `metrics` feature) the
+//! `metrics` facade.
 
 use std::any::Any;
 use std::fmt;
@@ -53,8 +54,9 @@ struct Attached {
 type Observers = Arc<Vec<Arc<Attached>>>;
 
 /// A node's telemetry: the observers attached at run time. Every event also goes to `tracing`
-/// (target `foundation::telemetry`, with the ecosystem's name and the pid) and to the
-/// `metrics` facade (see [`telemetry`](crate::telemetry) for the metric names).
+/// (target `foundation::telemetry`, with the ecosystem's name and the pid) and, with the
+/// `metrics` feature, to the `metrics` facade (see [`telemetry`](crate::telemetry) for the
+/// metric names).
 #[derive(Default)]
 pub struct Telemetry {
     observers: RwLock<Observers>,
@@ -98,6 +100,7 @@ impl Telemetry {
     /// Sends an event to the observers, `tracing` and `metrics`. An observer that panics is
     /// detached and reported (see [`Observer`]); the panic goes no further.
     pub(crate) fn emit(&self, event: &Event) {
+        #[cfg(feature = "metrics")]
         record_metrics(event);
         trace(event);
         // Observers run without the lock held, so one may attach or detach another.
@@ -145,6 +148,9 @@ impl fmt::Debug for Telemetry {
     }
 }
 
+/// Counts `event` in the `metrics` facade (the names are listed in
+/// [`telemetry`](crate::telemetry)).
+#[cfg(feature = "metrics")]
 fn record_metrics(event: &Event) {
     let ecosystem = event.ecosystem().unwrap_or("").to_owned();
     match event {

@@ -1,5 +1,6 @@
 //! Telemetry: the spec's events, delivered to observers attached at run time, emitted as
-//! `tracing` events and counted through the `metrics` facade.
+//! `tracing` events and (with the `metrics` feature, on by default) counted through the
+//! `metrics` facade.
 //!
 //! Attach an [`Observer`] (any `Fn(&Event)` is one) to a node's [`Telemetry`] with
 //! [`Node::telemetry`](crate::Node::telemetry); detach it with the returned id. The events:
@@ -28,7 +29,13 @@
 //! traffic counters `foundation_ecosystem_messages_received_total`, `..._messages_sent_total`
 //! and `..._bytes_received_total`, updated by the ecosystem's watcher (see
 //! [`message`](crate::message)); for telemetry itself, the counter
-//! `foundation_telemetry_observer_panics_total`. Install any `metrics` recorder (a Prometheus exporter, say) to collect them.
+//! `foundation_telemetry_observer_panics_total`. Install any `metrics` recorder (a Prometheus
+//! exporter, say) to collect them.
+//!
+//! They need the `metrics` feature (on by default). Without it the crate does not depend on
+//! `metrics` and records none of them; observers and `tracing` still get every event, and
+//! [`ProcessInfo::messages`](crate::ProcessInfo::messages) and each ecosystem's
+//! [`info`](crate::ecosystem::Ecosystem::info) still count what flows.
 //!
 //! # A panicking observer
 //!
