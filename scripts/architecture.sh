@@ -22,8 +22,8 @@ never() {
     fi
 }
 
-never engine ecosystem supervisor registry telemetry
-never process ecosystem supervisor registry telemetry
+never engine ecosystem supervisor registry telemetry message
+never process ecosystem supervisor registry telemetry message
 never supervisor ecosystem registry telemetry
 never registry ecosystem supervisor telemetry
 never message ecosystem supervisor registry telemetry

@@ -70,6 +70,24 @@
 //! # Ok(()) }
 //! ```
 //!
+//! ## Where each concept lives
+//!
+//! | concept | start here | module docs on |
+//! | --- | --- | --- |
+//! | a process, its mailbox, `send`/`call`, links, monitors, trapping exits | [`Process`], [`ProcessRef`], [`Context`] | [`process`]: ordering, backpressure, panics, cancel safety, shutdown |
+//! | the node: spawning, names, groups, shutdown | [`Node`], [`Registry`], [`Groups`] | [`node`], [`registry`] |
+//! | why a process ended | [`ExitReason`], [`Down`] | [`process`] (links and monitors) |
+//! | supervisors: strategies, intensity, child specs, shutdown order | [`supervisor::SupervisorSpec`] | [`supervisor`] |
+//! | ecosystems: coordinator and workers, topologies, snapshots, work, health | [`ecosystem::EcosystemSpec`], [`ecosystem::EcosystemConfig`] | [`ecosystem`] |
+//! | messages: shared payloads, overflow, credits, broadcast, routing, analytics | [`message::Binary`], [`message::Overflow`], [`message::CreditLink`] | [`message`] |
+//! | memory: accounts, limits, budgets, isolation | [`memory::AccountingAllocator`], [`memory::isolate`] | [`memory`] |
+//! | telemetry: events, observers, `tracing`, metrics | [`telemetry::Event`], [`telemetry::Recorder`] | [`telemetry`] |
+//! | timers | [`Context::send_after`], [`TimerRef`] | [`timer`] |
+//! | errors: one type per operation, one [`ConfigError`] for every setting out of range | [`SpawnError`], [`SendError`], [`CallError`] | each type's docs |
+//!
+//! How the modules depend on each other (and what must never import what) is drawn in
+//! `docs/ARCHITECTURE.md` in the repository, and checked in CI.
+//!
 //! ## Feature flags
 //!
 //! The core (processes, supervisors, ecosystems, registry, messages, telemetry to observers
@@ -93,6 +111,8 @@
 //! line.
 
 #![cfg_attr(docsrs, feature(doc_cfg))]
+// A doctest is an example users copy: it must compile without warnings.
+#![doc(test(attr(deny(warnings))))]
 
 mod deadline;
 pub mod ecosystem;
@@ -124,3 +144,8 @@ pub use registry::{Groups, Name, Registry};
 #[allow(deprecated)]
 pub use timer::TimerError;
 pub use timer::TimerRef;
+
+/// The README's example, compiled and run as a doctest so that it stays true.
+#[cfg(doctest)]
+#[doc = include_str!("../../../README.md")]
+struct ReadmeExample;

@@ -21,9 +21,16 @@ type WorkerFactory<W, CM, WM> = Arc<dyn Fn(&WorkerStart<CM, WM>) -> W + Send + S
 /// # impl Process for Worker { type Message = ();
 /// #   async fn handle(&mut self, _: &mut Context<()>, _: ()) -> Result<(), BoxError> { Ok(()) } }
 ///
+/// # #[tokio::main(flavor = "current_thread")]
+/// # async fn main() -> Result<(), BoxError> {
 /// let spec = EcosystemSpec::new(EcosystemConfig::new("pipeline").workers(4))
 ///     .coordinator(|_start| Coordinator)
 ///     .worker(|_start| Worker);
+/// let node = foundation::Node::new()?;
+/// let pipeline = node.spawn_ecosystem(spec).await?;
+/// assert_eq!(pipeline.workers().len(), 4);
+/// # node.shutdown(std::time::Duration::from_secs(5)).await;
+/// # Ok(()) }
 /// ```
 pub struct EcosystemSpec<C: Process, W: Process> {
     pub(crate) config: EcosystemConfig,

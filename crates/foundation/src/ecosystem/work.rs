@@ -224,15 +224,76 @@ impl<T: Send + 'static, WM: Send + 'static> Backlog for Inner<T, WM> {
 /// in the snapshot store, so that work in flight survives the coordinator too:
 ///
 /// ```
-/// # use foundation::ecosystem::{CoordinatorStart, Dispatcher, Job};
-/// enum WorkerMsg { Job(Job<u64>) }
-/// fn dispatcher<CM: Send + 'static>(start: &CoordinatorStart<CM, WorkerMsg>) -> Dispatcher<u64, WorkerMsg> {
+/// use foundation::ecosystem::{CoordinatorStart, Dispatcher, EcosystemConfig, EcosystemSpec, Job};
+/// use foundation::{BoxError, Context, Node, Process};
+/// use tokio::sync::mpsc;
+///
+/// enum CoordMsg {
+///     Submit(u64),
+/// }
+///
+/// enum WorkerMsg {
+///     Job(Job<u64>),
+/// }
+///
+/// struct Coordinator {
+///     dispatcher: Dispatcher<u64, WorkerMsg>,
+/// }
+///
+/// /// The dispatcher made at the first start, recovered at every restart.
+/// fn dispatcher(start: &CoordinatorStart<CoordMsg, WorkerMsg>) -> Dispatcher<u64, WorkerMsg> {
 ///     start.recovered().unwrap_or_else(|| {
 ///         let made = Dispatcher::new(start, WorkerMsg::Job);
 ///         start.snapshots().save(made.clone());
 ///         made
 ///     })
 /// }
+///
+/// impl Process for Coordinator {
+///     type Message = CoordMsg;
+///
+///     async fn handle(&mut self, _: &mut Context<CoordMsg>, msg: CoordMsg) -> Result<(), BoxError> {
+///         let CoordMsg::Submit(n) = msg;
+///         self.dispatcher.dispatch(n);
+///         Ok(())
+///     }
+/// }
+///
+/// /// Squares numbers; records each result under its job's id, then acknowledges.
+/// struct Worker {
+///     results: mpsc::UnboundedSender<(u64, u64)>,
+/// }
+///
+/// impl Process for Worker {
+///     type Message = WorkerMsg;
+///
+///     async fn handle(&mut self, _: &mut Context<WorkerMsg>, msg: WorkerMsg) -> Result<(), BoxError> {
+///         let WorkerMsg::Job(job) = msg;
+///         self.results.send((job.id(), job.payload() * job.payload()))?;
+///         job.ack();
+///         Ok(())
+///     }
+/// }
+///
+/// # #[tokio::main(flavor = "current_thread")]
+/// # async fn main() -> Result<(), BoxError> {
+/// let node = Node::new()?;
+/// let (results, mut ledger) = mpsc::unbounded_channel();
+/// let spec = EcosystemSpec::new(EcosystemConfig::new("squares").workers(2))
+///     .coordinator(|start| Coordinator { dispatcher: dispatcher(start) })
+///     .worker(move |_| Worker { results: results.clone() });
+/// let squares = node.spawn_ecosystem(spec).await?;
+/// for n in 1..=3 {
+///     squares.coordinator().send(CoordMsg::Submit(n)).await?;
+/// }
+/// let mut done = Vec::new();
+/// for _ in 0..3 {
+///     done.push(ledger.recv().await.expect("the workers are alive").1);
+/// }
+/// done.sort();
+/// assert_eq!(done, [1, 4, 9]);
+/// node.shutdown(std::time::Duration::from_secs(5)).await;
+/// # Ok(()) }
 /// ```
 pub struct Dispatcher<T: Send + 'static, WM> {
     inner: Arc<Inner<T, WM>>,

@@ -4,7 +4,8 @@
 use crate::engine::mailbox::PushError;
 use crate::engine::message_counters::count_sent;
 use crate::engine::process_block::ProcessBlock;
-use crate::message::{Delivery, Overflow};
+use crate::process::delivery::Delivery;
+use crate::process::overflow::Overflow;
 
 impl<M: Send + 'static> ProcessBlock<M> {
     /// Pushes if there is room, waking the receiver if it sleeps.

@@ -8,7 +8,7 @@
 
 use crate::Node;
 use crate::Pid;
-use crate::message::Overflow;
+use crate::process::overflow::Overflow;
 
 /// Flow trouble to tell: messages dropped by the overflow policy and sends that had to wait for
 /// room, since the last report (at most one a second per process, and a last one at its end)

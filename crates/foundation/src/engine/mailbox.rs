@@ -32,7 +32,7 @@ use std::sync::atomic::Ordering::{AcqRel, Acquire, Release, SeqCst};
 
 use crate::engine::signal::Addressed;
 use crate::engine::sync::{AtomicUsize, Event, EventListener, Queue, yield_now};
-use crate::message::Overflow;
+use crate::process::overflow::Overflow;
 
 const CLOSED: usize = 1 << (usize::BITS - 1);
 const PARKED: usize = 1 << (usize::BITS - 2);

@@ -26,7 +26,7 @@ use std::time::Duration;
 use tokio::time::Instant;
 
 use crate::engine::hook::FlowReport;
-use crate::message::MessageStats;
+use crate::process::message_stats::MessageStats;
 
 /// The receiver reads the clock once per this many messages.
 pub(crate) const SAMPLE_EVERY: u64 = 64;

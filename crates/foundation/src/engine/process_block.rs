@@ -30,7 +30,7 @@ pub(crate) trait AnyProcess: Send + Sync {
     fn core(&self) -> &ControlBlock;
     fn mailbox_len(&self) -> usize;
     fn mailbox_capacity(&self) -> Option<usize>;
-    fn overflow(&self) -> crate::message::Overflow;
+    fn overflow(&self) -> crate::process::overflow::Overflow;
     fn traffic(&self) -> &MessageCounters;
     fn into_any(self: Arc<Self>) -> Arc<dyn Any + Send + Sync>;
     /// Closes the mailbox for good, dropping what it holds, and records the final exit.
@@ -53,7 +53,7 @@ impl<M: Send + 'static> AnyProcess for ProcessBlock<M> {
         self.mailbox.capacity()
     }
 
-    fn overflow(&self) -> crate::message::Overflow {
+    fn overflow(&self) -> crate::process::overflow::Overflow {
         self.mailbox.overflow()
     }
 

@@ -201,7 +201,7 @@ pub(crate) async fn run<P: Process>(
     let mut look: u8 = 1;
     // A message taken while a promoted signal was due: handled right after that signal.
     let mut held: Option<P::Message> = None;
-    let drop_oldest = shared.mailbox.overflow() == crate::message::Overflow::DropOldest;
+    let drop_oldest = shared.mailbox.overflow() == crate::process::overflow::Overflow::DropOldest;
 
     let init = guarded!(process.init(ctx), core, &mut deferred, Mode::Running);
     let mut reason = outcome(init);

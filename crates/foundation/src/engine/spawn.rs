@@ -13,8 +13,8 @@ use crate::engine::relations::{Entry, Watcher};
 use crate::engine::run_loop;
 use crate::error::{ConfigError, RegisterError, SpawnError};
 use crate::memory;
-use crate::message::Overflow;
 use crate::process::context::InitAck;
+use crate::process::overflow::Overflow;
 use crate::{Context, MonitorRef, Node, Process, ProcessRef};
 
 /// What the builder asks for.

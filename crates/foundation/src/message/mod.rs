@@ -87,18 +87,15 @@
 mod binary;
 mod broadcast;
 mod credit;
-mod delivery;
 mod error;
-mod overflow;
 mod route;
-mod stats;
 
+pub use crate::process::delivery::Delivery;
+pub use crate::process::message_stats::MessageStats;
+pub use crate::process::overflow::Overflow;
 pub use binary::{Binary, MessageSize, shared_binary_bytes};
 pub(crate) use broadcast::broadcast_shared;
 pub use broadcast::{BroadcastError, BroadcastReport, broadcast};
 pub use credit::{Credit, CreditLink, Credited, MAX_CREDITS};
-pub use delivery::Delivery;
 pub use error::{CreditTrySendError, RouteError};
-pub use overflow::Overflow;
 pub use route::Route;
-pub use stats::MessageStats;

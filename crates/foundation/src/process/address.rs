@@ -9,7 +9,7 @@ use tokio::time::Instant;
 use crate::engine::mailbox::PushError;
 use crate::engine::process_block::ProcessBlock;
 use crate::error::{CallError, SendError, SendTimeoutError, TrySendError};
-use crate::message::Delivery;
+use crate::process::delivery::Delivery;
 use crate::process::reply::ReplyTo;
 use crate::{ExitReason, Pid};
 

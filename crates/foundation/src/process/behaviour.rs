@@ -42,6 +42,14 @@ use crate::{BoxError, Context, Down, ExitReason, Pid};
 ///         Ok(())
 ///     }
 /// }
+///
+/// # #[tokio::main(flavor = "current_thread")]
+/// # async fn main() -> Result<(), BoxError> {
+/// let node = foundation::Node::new()?;
+/// let counter = node.spawn(Counter(0))?;
+/// counter.send(2).await?;
+/// # node.shutdown(std::time::Duration::from_secs(5)).await;
+/// # Ok(()) }
 /// ```
 pub trait Process: Send + Sized + 'static {
     /// The messages this process receives.
@@ -114,6 +122,14 @@ pub trait Process: Send + Sized + 'static {
     ///         Some(message.message_size())
     ///     }
     /// }
+    ///
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), BoxError> {
+    /// assert_eq!(Sink::message_size(&Bytes::from_static(b"hello")), Some(5));
+    /// # let node = foundation::Node::new()?;
+    /// # node.spawn(Sink)?.send(Bytes::from_static(b"hello")).await?;
+    /// # node.shutdown(std::time::Duration::from_secs(5)).await;
+    /// # Ok(()) }
     /// ```
     fn message_size(message: &Self::Message) -> Option<usize> {
         let _ = message;

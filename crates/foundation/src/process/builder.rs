@@ -6,8 +6,8 @@ use std::sync::Arc;
 use crate::engine::process_block::AnyProcess;
 use crate::engine::spawn::{SpawnOptions, spawn};
 use crate::error::SpawnError;
-use crate::message::Overflow;
 use crate::process::context::InitAck;
+use crate::process::overflow::Overflow;
 use crate::{MonitorRef, Name, Node, Process, ProcessRef};
 
 /// The mailbox capacity a process gets unless its builder says otherwise.

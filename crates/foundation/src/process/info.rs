@@ -1,6 +1,7 @@
 //! A snapshot of one process, as `process_info` returns it.
 
-use crate::message::{MessageStats, Overflow};
+use crate::process::message_stats::MessageStats;
+use crate::process::overflow::Overflow;
 use crate::{Name, Pid};
 
 /// What a process is doing.

@@ -76,7 +76,10 @@ mod address;
 pub(crate) mod behaviour;
 pub(crate) mod builder;
 pub(crate) mod context;
+pub(crate) mod delivery;
 mod info;
+pub(crate) mod message_stats;
+pub(crate) mod overflow;
 mod reply;
 
 pub use address::{DEFAULT_CALL_TIMEOUT, ProcessRef, WeakProcessRef};

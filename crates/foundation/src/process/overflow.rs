@@ -14,8 +14,8 @@
 /// | policy | [`send`](crate::ProcessRef::send) on a full mailbox | [`try_send`](crate::ProcessRef::try_send) on a full mailbox | [`deliver`](crate::ProcessRef::deliver) says |
 /// | --- | --- | --- | --- |
 /// | `Wait` | waits for room (backpressure) | gives the message back ([`TrySendError::Full`](crate::TrySendError::Full): at capacity) | `Queued`, once there is room |
-/// | `DropNewest` | drops the message sent, returns `Ok` | the same | [`Delivery::DroppedNewest`](super::Delivery::DroppedNewest) |
-/// | `DropOldest` | drops the oldest waiting message, queues the new one, returns `Ok` | the same | [`Delivery::DroppedOldest`](super::Delivery::DroppedOldest) |
+/// | `DropNewest` | drops the message sent, returns `Ok` | the same | [`Delivery::DroppedNewest`](crate::message::Delivery::DroppedNewest) |
+/// | `DropOldest` | drops the oldest waiting message, queues the new one, returns `Ok` | the same | [`Delivery::DroppedOldest`](crate::message::Delivery::DroppedOldest) |
 /// | `Fail` | gives the message back at once ([`SendError::is_refused`](crate::SendError::is_refused)) | gives it back ([`TrySendError::Refused`](crate::TrySendError::Refused)) | the same error as `send` |
 ///
 /// Only a bounded mailbox can overflow: a policy other than `Wait` on an unbounded mailbox is
@@ -26,7 +26,7 @@
 /// just taken the last message, or other senders are between reserving their slots and
 /// filling them), the send tries again a few times and, if that does not find room or a
 /// message to displace, drops the new message instead, counted (and
-/// [`Delivery::DroppedNewest`](super::Delivery::DroppedNewest) says so).
+/// [`Delivery::DroppedNewest`](crate::message::Delivery::DroppedNewest) says so).
 ///
 /// With the `serde` feature (on by default) it implements `Serialize` and `Deserialize`, by
 /// the names [`as_str`](Self::as_str) gives.

@@ -2,11 +2,11 @@
 
 /// What a send did with its message: what [`ProcessRef::deliver`](crate::ProcessRef::deliver)
 /// and [`try_deliver`](crate::ProcessRef::try_deliver) (and a
-/// [`CreditLink`](super::CreditLink)'s) return, where `send` and `try_send` return `()`.
+/// [`CreditLink`](crate::message::CreditLink)'s) return, where `send` and `try_send` return `()`.
 ///
 /// Under a drop policy a send to a full mailbox succeeds (the policy was applied, and the
 /// sender was not made to wait); this says what was dropped. Under the default
-/// [`Overflow::Wait`](super::Overflow::Wait) (and under `Fail`) a delivery is always
+/// [`Overflow::Wait`](crate::message::Overflow::Wait) (and under `Fail`) a delivery is always
 /// `Queued`, so most senders use `send` and never look.
 ///
 /// ```
@@ -33,12 +33,12 @@ pub enum Delivery {
     /// The message is in the mailbox; nothing was dropped.
     Queued,
     /// The message is in the mailbox, and the oldest message waiting there was dropped to make
-    /// room for it ([`Overflow::DropOldest`](super::Overflow::DropOldest)); counted in
-    /// [`MessageStats::dropped`](super::MessageStats::dropped).
+    /// room for it ([`Overflow::DropOldest`](crate::message::Overflow::DropOldest)); counted in
+    /// [`MessageStats::dropped`](crate::message::MessageStats::dropped).
     DroppedOldest,
     /// The mailbox was full and the message was dropped
-    /// ([`Overflow::DropNewest`](super::Overflow::DropNewest), or `DropOldest` when nothing
-    /// was waiting to displace); counted in [`MessageStats::dropped`](super::MessageStats::dropped).
+    /// ([`Overflow::DropNewest`](crate::message::Overflow::DropNewest), or `DropOldest` when nothing
+    /// was waiting to displace); counted in [`MessageStats::dropped`](crate::message::MessageStats::dropped).
     DroppedNewest,
 }
 
