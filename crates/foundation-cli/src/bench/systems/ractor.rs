@@ -1,4 +1,4 @@
-//! ractor 0.15: actors on the caller's tokio runtime, driven through `ractor::Actor`.
+//! ractor 0.16: actors on the caller's tokio runtime, driven through `ractor::Actor`.
 //!
 //! - `spawn`: `Actor::spawn` per actor (it runs `pre_start` and returns once the actor's loop is
 //!   spawned); each actor then signals from `post_start`, which runs inside its own task, and
