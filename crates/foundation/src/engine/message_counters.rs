@@ -25,8 +25,10 @@ use std::time::Duration;
 
 use tokio::time::Instant;
 
+use crate::Pid;
 use crate::engine::hook::FlowReport;
 use crate::process::message_stats::MessageStats;
+use crate::process::overflow::Overflow;
 
 /// The receiver reads the clock once per this many messages.
 pub(crate) const SAMPLE_EVERY: u64 = 64;
@@ -241,43 +243,40 @@ impl MessageCounters {
         }
         SAMPLE_EVERY as u8
     }
-}
 
-impl<M> crate::engine::process_block::ProcessBlock<M> {
-    /// Reports drops and stalls (to the process's hook, or its node, which tell them as
-    /// telemetry), at most once a second per process with the counts since the previous
-    /// report, so a flood costs one report a second, not one per message. Checked by the
-    /// receiver when it samples; `flush` when it ends.
-    pub(crate) fn report_flow(&self, node: &crate::Node, flush: bool) {
-        let traffic = &self.traffic;
-        let (dropped, stalls) = (traffic.dropped(), traffic.stalls());
+    /// The drops and stalls since the last report, if there are any and the last report is at
+    /// least a second old (or `flush`): marks them told and returns them.
+    pub(crate) fn take_flow_report(
+        &self,
+        epoch: Instant,
+        pid: Pid,
+        policy: Overflow,
+        flush: bool,
+    ) -> Option<FlowReport> {
+        let (dropped, stalls) = (self.dropped(), self.stalls());
         if dropped == 0 && stalls == 0 {
-            return;
+            return None;
         }
-        let d = traffic.detail();
+        let d = self.detail();
         let (told_dropped, told_stalls) =
             (d.told_dropped.load(Relaxed), d.told_stalls.load(Relaxed));
         if dropped == told_dropped && stalls == told_stalls {
-            return;
+            return None;
         }
-        let now = now_nanos(node.state.epoch);
+        let now = now_nanos(epoch);
         let at = d.told_at.load(Relaxed);
         if !flush && at != 0 && Duration::from_nanos(now.saturating_sub(at)) < WINDOW {
-            return;
+            return None;
         }
         d.told_at.store(now, Relaxed);
-        let report = FlowReport {
-            pid: self.core.pid(),
-            policy: self.mailbox.overflow(),
-            dropped: (dropped > told_dropped).then(|| (dropped - told_dropped, dropped)),
-            stalled: (stalls > told_stalls).then(|| (stalls - told_stalls, stalls)),
-        };
         d.told_dropped.store(dropped, Relaxed);
         d.told_stalls.store(stalls, Relaxed);
-        match self.core.hook() {
-            Some(hook) => hook.flow(node, &report),
-            None => node.report_flow(None, &report),
-        }
+        Some(FlowReport {
+            pid,
+            policy,
+            dropped: (dropped > told_dropped).then(|| (dropped - told_dropped, dropped)),
+            stalled: (stalls > told_stalls).then(|| (stalls - told_stalls, stalls)),
+        })
     }
 }
 

@@ -3,7 +3,6 @@
 
 pub(crate) mod adoption;
 pub(crate) mod control_block;
-pub(crate) mod delivery;
 pub(crate) mod finish;
 pub(crate) mod guard;
 pub(crate) mod hook;

@@ -1,15 +1,19 @@
 //! The one allocation of a process: its control block, its typed mailbox and its message
-//! counters; and [`AnyProcess`], the same block seen without its message type, as the node's
-//! table holds it.
+//! counters; [`AnyProcess`], the same block seen without its message type, as the node's
+//! table holds it; and delivery: putting a message in the mailbox (the push, the wake-up, the
+//! overflow policy), through which every way of sending goes (an address, a broadcast, a
+//! credit link), and queueing the signals that travel in the mailbox.
 
 use std::any::Any;
 use std::sync::Arc;
 
-use crate::Pid;
 use crate::engine::control_block::ControlBlock;
-use crate::engine::mailbox::Mailbox;
-use crate::engine::message_counters::MessageCounters;
+use crate::engine::mailbox::{Mailbox, PushError};
+use crate::engine::message_counters::{MessageCounters, count_sent};
 use crate::engine::signal::{Addressed, Signal};
+use crate::process::delivery::Delivery;
+use crate::process::overflow::Overflow;
+use crate::{Node, Pid};
 
 /// The one allocation of a process: its control block and its typed mailbox.
 pub(crate) struct ProcessBlock<M> {
@@ -30,7 +34,7 @@ pub(crate) trait AnyProcess: Send + Sync {
     fn core(&self) -> &ControlBlock;
     fn mailbox_len(&self) -> usize;
     fn mailbox_capacity(&self) -> Option<usize>;
-    fn overflow(&self) -> crate::process::overflow::Overflow;
+    fn overflow(&self) -> Overflow;
     fn traffic(&self) -> &MessageCounters;
     fn into_any(self: Arc<Self>) -> Arc<dyn Any + Send + Sync>;
     /// Closes the mailbox for good, dropping what it holds, and records the final exit.
@@ -53,7 +57,7 @@ impl<M: Send + 'static> AnyProcess for ProcessBlock<M> {
         self.mailbox.capacity()
     }
 
-    fn overflow(&self) -> crate::process::overflow::Overflow {
+    fn overflow(&self) -> Overflow {
         self.mailbox.overflow()
     }
 
@@ -106,5 +110,93 @@ impl<M: Send + 'static> ProcessBlock<M> {
     pub(crate) fn promote(&self, signal: Box<Addressed>) {
         let to = signal.to;
         self.core.push_signal(to, Signal::Promoted(signal));
+    }
+}
+
+impl<M: Send + 'static> ProcessBlock<M> {
+    /// Pushes if there is room, waking the receiver if it sleeps.
+    #[inline]
+    pub(crate) fn push(&self, msg: M) -> Result<(), PushError<M>> {
+        if self.mailbox.try_push(msg)? {
+            self.core.waker.wake();
+        }
+        count_sent();
+        Ok(())
+    }
+
+    /// One attempt that applies the overflow policy, short of waiting: `Full` comes back only
+    /// under `Wait` and `Fail`.
+    #[inline]
+    pub(crate) fn offer(&self, msg: M) -> Result<Delivery, PushError<M>> {
+        match self.push(msg) {
+            Ok(()) => Ok(Delivery::Queued),
+            Err(PushError::Full(m)) => self.overflow(m),
+            Err(closed) => Err(closed),
+        }
+    }
+
+    /// A full mailbox under a drop policy: drops a message (counted) and reports what it did
+    /// (the [`Delivery`] the sender gets).
+    #[cold]
+    fn overflow(&self, msg: M) -> Result<Delivery, PushError<M>> {
+        let (dropped, delivery) = match self.mailbox.overflow() {
+            Overflow::DropNewest => (msg, Delivery::DroppedNewest),
+            Overflow::DropOldest => {
+                let mut msg = msg;
+                let mut tries = 0;
+                loop {
+                    match self.mailbox.replace_oldest(msg, |signal| self.promote(signal)) {
+                        Ok(oldest) => break (oldest, Delivery::DroppedOldest),
+                        // Nothing waits: the receiver has just taken it (and room may be
+                        // free again), or a sender holds the slot while it pushes. Try again a
+                        // few times, then the newest goes.
+                        Err(newest) if tries < 3 => {
+                            tries += 1;
+                            match self.push(newest) {
+                                Ok(()) => return Ok(Delivery::Queued),
+                                Err(PushError::Full(m)) => msg = m,
+                                Err(closed) => return Err(closed),
+                            }
+                        }
+                        Err(newest) => break (newest, Delivery::DroppedNewest),
+                    }
+                }
+            }
+            _ => return Err(PushError::Full(msg)),
+        };
+        self.traffic.count_dropped();
+        count_sent();
+        drop(dropped);
+        Ok(delivery)
+    }
+
+    /// Under `Fail`, counts a refusal and says so.
+    pub(crate) fn refuses(&self) -> bool {
+        let refuses = self.mailbox.overflow() == Overflow::Fail;
+        if refuses {
+            self.traffic.count_refused();
+        }
+        refuses
+    }
+}
+
+impl<M> ProcessBlock<M> {
+    /// Reports drops and stalls (to the process's hook, or its node, which tell them as
+    /// telemetry), at most once a second per process with the counts since the previous
+    /// report, so a flood costs one report a second, not one per message. Checked by the
+    /// receiver when it samples; `flush` when it ends.
+    pub(crate) fn report_flow(&self, node: &Node, flush: bool) {
+        let Some(report) = self.traffic.take_flow_report(
+            node.state.epoch,
+            self.core.pid(),
+            self.mailbox.overflow(),
+            flush,
+        ) else {
+            return;
+        };
+        match self.core.hook() {
+            Some(hook) => hook.flow(node, &report),
+            None => node.report_flow(None, &report),
+        }
     }
 }
