@@ -197,9 +197,20 @@ impl Drop for AbortOnDrop {
     }
 }
 
-fn joined<T>(
-    outcome: Result<Result<T, IsolateError>, tokio::task::JoinError>,
+/// Waits for the isolated task, within `timeout` if there is one. Dropping this future aborts
+/// the task (work on the blocking pool that has not started never starts).
+async fn joined<T>(
+    task: tokio::task::JoinHandle<Result<T, IsolateError>>,
+    timeout: Option<Duration>,
 ) -> Result<T, IsolateError> {
+    let _abort = AbortOnDrop(task.abort_handle());
+    let outcome = match timeout {
+        Some(timeout) => match tokio::time::timeout(timeout, task).await {
+            Ok(joined) => joined,
+            Err(_) => return Err(IsolateError::Timeout(timeout)),
+        },
+        None => task.await,
+    };
     match outcome {
         Ok(result) => result,
         Err(join) if join.is_panic() => Err(panicked(&*join.into_panic())),
@@ -252,15 +263,7 @@ where
             Isolated { account, limit: limits.memory_limit, inner: work }.await
         })
     };
-    let _abort = AbortOnDrop(task.abort_handle());
-    let outcome = match limits.timeout {
-        Some(timeout) => match tokio::time::timeout(timeout, task).await {
-            Ok(joined) => joined,
-            Err(_) => return Err(IsolateError::Timeout(timeout)),
-        },
-        None => task.await,
-    };
-    joined(outcome)
+    joined(task, limits.timeout).await
 }
 
 /// Runs blocking work on tokio's blocking pool, with its own memory account.
@@ -298,14 +301,5 @@ where
             _ => Ok(value),
         }
     });
-    // Keeps work that has not started from starting once nobody waits for it.
-    let _abort = AbortOnDrop(task.abort_handle());
-    let outcome = match limits.timeout {
-        Some(timeout) => match tokio::time::timeout(timeout, task).await {
-            Ok(joined) => joined,
-            Err(_) => return Err(IsolateError::Timeout(timeout)),
-        },
-        None => task.await,
-    };
-    joined(outcome)
+    joined(task, limits.timeout).await
 }
