@@ -1140,7 +1140,7 @@ async fn an_address_is_closed_once_its_exit_is_announced() {
     let worker = eco.workers()[1].clone();
     let closed = {
         let (worker, eco) = (worker.clone(), eco.clone());
-        common::WakeCheck::new(move || {
+        common::wait::WakeCheck::new(move || {
             !worker.is_alive()
                 && worker.try_send(WorkerMsg::Record(1)).is_err()
                 && eco.info().workers[1].state == MemberState::Dead
@@ -1149,7 +1149,10 @@ async fn an_address_is_closed_once_its_exit_is_announced() {
     let mut exited = Box::pin(worker.exited());
     assert!(!closed.poll(&mut exited));
     assert!(node.kill(worker.pid()));
-    assert!(common::run_until(|| !closed.answers().is_empty()).await, "the end was announced");
+    assert!(
+        common::wait::run_until(|| !closed.answers().is_empty()).await,
+        "the end was announced"
+    );
     assert!(closed.answers().iter().all(|ok| *ok), "announced while the address was open");
     assert!(closed.poll(&mut exited));
     eco.shutdown().await;

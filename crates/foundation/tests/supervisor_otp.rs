@@ -1406,12 +1406,12 @@ async fn a_name_is_free_once_the_exit_is_announced() {
     let pid = p.pid();
     let free = {
         let node = node.clone();
-        common::WakeCheck::new(move || node.registry().whereis("x").is_none())
+        common::wait::WakeCheck::new(move || node.registry().whereis("x").is_none())
     };
     let mut exit = Box::pin(node.wait_exit(pid));
     assert!(!free.poll(&mut exit), "not exited yet");
     assert!(p.send(Msg::Crash).await.is_ok());
-    assert!(common::run_until(|| !free.answers().is_empty()).await, "the exit was announced");
+    assert!(common::wait::run_until(|| !free.answers().is_empty()).await, "the exit was announced");
     assert_eq!(free.answers(), [true], "the name was still taken when the exit was announced");
     assert!(free.poll(&mut exit));
 }
