@@ -2,10 +2,13 @@
 //! out as soon as one can, count in the ecosystem's health, and run at least once (never
 //! acknowledged twice), so an idempotent ledger sees each job's effect exactly once.
 
+mod common;
+
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
+use common::ecosystem::{recovered_dispatcher, until};
 use foundation::ecosystem::{
     Dispatcher, EcosystemConfig, EcosystemSpec, FaultTolerance, HealthStatus, Job, WorkStats,
 };
@@ -96,11 +99,7 @@ fn spec(config: EcosystemConfig, setup: &Setup) -> EcosystemSpec<Coordinator, Wo
         (Arc::clone(&setup.shared), Arc::clone(&setup.gate), setup.die_after_recording);
     EcosystemSpec::new(config)
         .coordinator(|start| Coordinator {
-            dispatcher: start.recovered().unwrap_or_else(|| {
-                let made = Dispatcher::new(start, WorkerMsg::Job);
-                start.snapshots().save(made.clone());
-                made
-            }),
+            dispatcher: recovered_dispatcher(start, WorkerMsg::Job),
         })
         .worker(move |start| Worker {
             index: start.index(),
@@ -112,17 +111,6 @@ fn spec(config: EcosystemConfig, setup: &Setup) -> EcosystemSpec<Coordinator, Wo
 
 fn open_gate() -> Arc<Semaphore> {
     Arc::new(Semaphore::new(Semaphore::MAX_PERMITS))
-}
-
-/// Lets the runtime run (the clock is paused and does not move) until `done` holds.
-async fn until(mut done: impl FnMut() -> bool) -> bool {
-    for _ in 0..10_000 {
-        if done() {
-            return true;
-        }
-        tokio::task::yield_now().await;
-    }
-    done()
 }
 
 #[tokio::test(start_paused = true)]

@@ -2,11 +2,14 @@
 //! reported once (these workers acknowledge before they report: a crash before that runs the
 //! job again, unreported).
 
+mod common;
+
 use std::collections::HashMap;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
+use common::ecosystem::recovered_dispatcher;
 use foundation::ecosystem::{
     Dispatcher, EcosystemConfig, EcosystemSpec, FaultTolerance, Job, WorkStats,
 };
@@ -85,11 +88,7 @@ fn spec(
 ) -> EcosystemSpec<Coordinator, Worker> {
     EcosystemSpec::new(config)
         .coordinator(|start| Coordinator {
-            dispatcher: start.recovered().unwrap_or_else(|| {
-                let made = Dispatcher::new(start, WorkerMsg::Job);
-                start.snapshots().save(made.clone());
-                made
-            }),
+            dispatcher: recovered_dispatcher(start, WorkerMsg::Job),
             results: HashMap::new(),
             duplicates: 0,
         })

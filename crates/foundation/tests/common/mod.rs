@@ -3,5 +3,6 @@
 // Each test file uses its own part of the fixtures.
 #![allow(dead_code)]
 
+pub(crate) mod ecosystem;
 pub(crate) mod members;
 pub(crate) mod wait;
