@@ -5,4 +5,5 @@
 
 pub(crate) mod ecosystem;
 pub(crate) mod members;
+pub(crate) mod processes;
 pub(crate) mod wait;
