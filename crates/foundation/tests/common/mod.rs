@@ -6,4 +6,5 @@
 pub(crate) mod ecosystem;
 pub(crate) mod members;
 pub(crate) mod processes;
+pub(crate) mod runtime;
 pub(crate) mod wait;
