@@ -3,6 +3,7 @@
 // Each test file uses its own part of the fixtures.
 #![allow(dead_code)]
 
+pub(crate) mod collect;
 pub(crate) mod ecosystem;
 pub(crate) mod members;
 pub(crate) mod processes;
