@@ -8,34 +8,12 @@ use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use common::ecosystem::{recovered_dispatcher, until};
-use foundation::ecosystem::{
-    Dispatcher, EcosystemConfig, EcosystemSpec, FaultTolerance, HealthStatus, Job, WorkStats,
-};
+use common::ecosystem::until;
+use common::jobs::{CoordMsg, Coordinator};
+use foundation::ecosystem::{EcosystemConfig, EcosystemSpec, FaultTolerance, HealthStatus, Job};
 use foundation::supervisor::RestartIntensity;
-use foundation::{BoxError, Context, Node, Process, ReplyTo};
+use foundation::{BoxError, Context, Node, Process};
 use tokio::sync::Semaphore;
-
-enum CoordMsg {
-    Submit(u64),
-    Stats(ReplyTo<WorkStats>),
-}
-
-struct Coordinator {
-    dispatcher: Dispatcher<u64, WorkerMsg>,
-}
-
-impl Process for Coordinator {
-    type Message = CoordMsg;
-
-    async fn handle(&mut self, _: &mut Context<CoordMsg>, msg: CoordMsg) -> Result<(), BoxError> {
-        match msg {
-            CoordMsg::Submit(n) => drop(self.dispatcher.dispatch(n)),
-            CoordMsg::Stats(reply) => drop(reply.reply(self.dispatcher.stats())),
-        }
-        Ok(())
-    }
-}
 
 enum WorkerMsg {
     Job(Job<u64>),
@@ -94,19 +72,17 @@ struct Setup {
     die_after_recording: Option<u64>,
 }
 
-fn spec(config: EcosystemConfig, setup: &Setup) -> EcosystemSpec<Coordinator, Worker> {
+fn spec(config: EcosystemConfig, setup: &Setup) -> EcosystemSpec<Coordinator<WorkerMsg>, Worker> {
     let (shared, gate, die) =
         (Arc::clone(&setup.shared), Arc::clone(&setup.gate), setup.die_after_recording);
-    EcosystemSpec::new(config)
-        .coordinator(|start| Coordinator {
-            dispatcher: recovered_dispatcher(start, WorkerMsg::Job),
-        })
-        .worker(move |start| Worker {
+    EcosystemSpec::new(config).coordinator(|start| Coordinator::new(start, WorkerMsg::Job)).worker(
+        move |start| Worker {
             index: start.index(),
             shared: Arc::clone(&shared),
             gate: Arc::clone(&gate),
             die_after_recording: die,
-        })
+        },
+    )
 }
 
 fn open_gate() -> Arc<Semaphore> {

@@ -1,14 +1,14 @@
 //! The ecosystem fixtures: one coordinator and one worker that serve the lifecycle, scenario
 //! and topology tests (each message enum is the union of what those tests send), the spec
-//! builders that make them, a dispatcher restored from the coordinator's snapshot, and bounded
-//! ways to wait for an ecosystem (the clock is paused: no real sleep).
+//! builders that make them, and bounded ways to wait for an ecosystem (the clock is paused: no
+//! real sleep).
 
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use foundation::ecosystem::{
-    CoordinatorStart, Dispatcher, Ecosystem, EcosystemConfig, EcosystemInfo, EcosystemSpec, Job,
-    Members, SnapshotStore, WorkerStart,
+    CoordinatorStart, Ecosystem, EcosystemConfig, EcosystemInfo, EcosystemSpec, Members,
+    SnapshotStore, WorkerStart,
 };
 use foundation::supervisor::RestartIntensity;
 use foundation::{BoxError, Context, ExitReason, Process, ProcessRef, ReplyTo};
@@ -321,19 +321,6 @@ pub(crate) fn spec_full(
 /// Room for `n` restarts within the (default 5 s) period.
 pub(crate) fn allow_restarts(n: u32) -> RestartIntensity {
     RestartIntensity::new(n, Duration::from_secs(5))
-}
-
-/// A coordinator's dispatcher of `u64` jobs: the one in its last snapshot, or a new one, saved
-/// at once (so that the next incarnation takes over the work handed out).
-pub(crate) fn recovered_dispatcher<CM: Send + 'static, WM: Send + 'static>(
-    start: &CoordinatorStart<CM, WM>,
-    wrap: fn(Job<u64>) -> WM,
-) -> Dispatcher<u64, WM> {
-    start.recovered().unwrap_or_else(|| {
-        let made = Dispatcher::new(start, wrap);
-        start.snapshots().save(made.clone());
-        made
-    })
 }
 
 // ---------------------------------------------------------------------------------------------

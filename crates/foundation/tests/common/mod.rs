@@ -5,6 +5,7 @@
 
 pub(crate) mod collect;
 pub(crate) mod ecosystem;
+pub(crate) mod jobs;
 pub(crate) mod members;
 pub(crate) mod processes;
 pub(crate) mod runtime;
