@@ -35,6 +35,7 @@ use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
+use common::wait::{POLLS, WAIT};
 use foundation::supervisor::{
     ChildInfo, ChildKind, ChildSpec, Restart, RestartIntensity, Shutdown, Strategy,
     SupervisorError, SupervisorRef, SupervisorSpec,
@@ -43,13 +44,6 @@ use foundation::{
     BoxError, Context, Down, ExitReason, Node, Pid, Process, RegisterError, ReplyTo, SpawnError,
 };
 use tokio::time::Instant;
-
-/// Long enough that only something that never happens hits it (the clock is paused).
-const WAIT: Duration = Duration::from_secs(600);
-
-/// A bound on `yield_now` rounds when polling for something asynchronous (a nested
-/// supervisor's children starting).
-const POLLS: usize = 1000;
 
 // ---------------------------------------------------------------------------------------------
 // The worker: a child driven by messages, recording its lifecycle in a shared log.
