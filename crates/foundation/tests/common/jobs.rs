@@ -44,11 +44,7 @@ impl<WM: Send + 'static> Coordinator<WM> {
 impl<WM: Send + 'static> Process for Coordinator<WM> {
     type Message = CoordMsg;
 
-    async fn handle(
-        &mut self,
-        _ctx: &mut Context<CoordMsg>,
-        msg: CoordMsg,
-    ) -> Result<(), BoxError> {
+    async fn handle(&mut self, _: &mut Context<CoordMsg>, msg: CoordMsg) -> Result<(), BoxError> {
         match msg {
             CoordMsg::Submit(n) => {
                 self.dispatcher.dispatch(n);

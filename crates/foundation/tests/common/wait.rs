@@ -53,7 +53,9 @@ pub(crate) fn processes(node: &Node) -> String {
 /// keeps the answers: how a test sees the state of things at the instant an event is announced
 /// (say, what a waiter for a process's exit would see), with no race to win or lose.
 pub(crate) struct WakeCheck {
+    /// What to check at each wake-up.
     check: Box<dyn Fn() -> bool + Send + Sync>,
+    /// The check's answers, in order.
     answers: std::sync::Mutex<Vec<bool>>,
 }
 
