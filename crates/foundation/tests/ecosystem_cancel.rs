@@ -9,7 +9,8 @@ mod common;
 
 use std::time::Duration;
 
-use common::{Counts, Member, Msg, WAIT, alive_tasks, poll_once, processes, run_until};
+use common::members::{Counts, Member, Msg};
+use common::wait::{WAIT, alive_tasks, poll_once, processes, run_until};
 use foundation::ecosystem::{EcosystemConfig, EcosystemSpec, HealthStatus, LookupError};
 use foundation::{Name, Node, ProcessStatus};
 

@@ -2,37 +2,18 @@
 //! out as soon as one can, count in the ecosystem's health, and run at least once (never
 //! acknowledged twice), so an idempotent ledger sees each job's effect exactly once.
 
+mod common;
+
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use foundation::ecosystem::{
-    Dispatcher, EcosystemConfig, EcosystemSpec, FaultTolerance, HealthStatus, Job, WorkStats,
-};
+use common::ecosystem::until;
+use common::jobs::{CoordMsg, Coordinator};
+use foundation::ecosystem::{EcosystemConfig, EcosystemSpec, FaultTolerance, HealthStatus, Job};
 use foundation::supervisor::RestartIntensity;
-use foundation::{BoxError, Context, Node, Process, ReplyTo};
+use foundation::{BoxError, Context, Node, Process};
 use tokio::sync::Semaphore;
-
-enum CoordMsg {
-    Submit(u64),
-    Stats(ReplyTo<WorkStats>),
-}
-
-struct Coordinator {
-    dispatcher: Dispatcher<u64, WorkerMsg>,
-}
-
-impl Process for Coordinator {
-    type Message = CoordMsg;
-
-    async fn handle(&mut self, _: &mut Context<CoordMsg>, msg: CoordMsg) -> Result<(), BoxError> {
-        match msg {
-            CoordMsg::Submit(n) => drop(self.dispatcher.dispatch(n)),
-            CoordMsg::Stats(reply) => drop(reply.reply(self.dispatcher.stats())),
-        }
-        Ok(())
-    }
-}
 
 enum WorkerMsg {
     Job(Job<u64>),
@@ -91,38 +72,21 @@ struct Setup {
     die_after_recording: Option<u64>,
 }
 
-fn spec(config: EcosystemConfig, setup: &Setup) -> EcosystemSpec<Coordinator, Worker> {
+fn spec(config: EcosystemConfig, setup: &Setup) -> EcosystemSpec<Coordinator<WorkerMsg>, Worker> {
     let (shared, gate, die) =
         (Arc::clone(&setup.shared), Arc::clone(&setup.gate), setup.die_after_recording);
-    EcosystemSpec::new(config)
-        .coordinator(|start| Coordinator {
-            dispatcher: start.recovered().unwrap_or_else(|| {
-                let made = Dispatcher::new(start, WorkerMsg::Job);
-                start.snapshots().save(made.clone());
-                made
-            }),
-        })
-        .worker(move |start| Worker {
+    EcosystemSpec::new(config).coordinator(|start| Coordinator::new(start, WorkerMsg::Job)).worker(
+        move |start| Worker {
             index: start.index(),
             shared: Arc::clone(&shared),
             gate: Arc::clone(&gate),
             die_after_recording: die,
-        })
+        },
+    )
 }
 
 fn open_gate() -> Arc<Semaphore> {
     Arc::new(Semaphore::new(Semaphore::MAX_PERMITS))
-}
-
-/// Lets the runtime run (the clock is paused and does not move) until `done` holds.
-async fn until(mut done: impl FnMut() -> bool) -> bool {
-    for _ in 0..10_000 {
-        if done() {
-            return true;
-        }
-        tokio::task::yield_now().await;
-    }
-    done()
 }
 
 #[tokio::test(start_paused = true)]

@@ -1,87 +1,14 @@
 //! Ecosystems: spawn, info, health, self-healing with snapshots, shutdown (the spec's tests).
 
+mod common;
+
 use std::time::Duration;
 
+use common::ecosystem::{CoordMsg, Coordinator, Worker, WorkerMsg, spec};
 use foundation::ecosystem::{
     CoordinatorHealth, EcosystemConfig, EcosystemSpec, FaultTolerance, HealthStatus, MemberState,
-    SnapshotStore,
 };
-use foundation::{BoxError, Context, Node, Process, ProcessRef, ReplyTo};
-
-enum CoordMsg {
-    Add(u64),
-    Total(ReplyTo<u64>),
-    Crash,
-    FromWorker(usize),
-}
-
-struct Coordinator {
-    total: u64,
-    snapshots: SnapshotStore,
-}
-
-impl Process for Coordinator {
-    type Message = CoordMsg;
-
-    async fn handle(
-        &mut self,
-        _ctx: &mut Context<CoordMsg>,
-        msg: CoordMsg,
-    ) -> Result<(), BoxError> {
-        match msg {
-            CoordMsg::Add(n) => {
-                self.total += n;
-                self.snapshots.save(self.total);
-            }
-            CoordMsg::Total(reply) => {
-                let _ = reply.reply(self.total);
-            }
-            CoordMsg::Crash => panic!("coordinator crash"),
-            CoordMsg::FromWorker(i) => self.total += 1000 * (i as u64 + 1),
-        }
-        Ok(())
-    }
-}
-
-enum WorkerMsg {
-    /// Tells the coordinator, then answers: once answered, the report is in the coordinator's
-    /// mailbox.
-    Report(ReplyTo<()>),
-    Crash,
-}
-
-struct Worker {
-    index: usize,
-    coordinator: ProcessRef<CoordMsg>,
-}
-
-impl Process for Worker {
-    type Message = WorkerMsg;
-
-    async fn handle(
-        &mut self,
-        _ctx: &mut Context<WorkerMsg>,
-        msg: WorkerMsg,
-    ) -> Result<(), BoxError> {
-        match msg {
-            WorkerMsg::Report(done) => {
-                self.coordinator.send(CoordMsg::FromWorker(self.index)).await?;
-                let _ = done.reply(());
-            }
-            WorkerMsg::Crash => panic!("worker crash"),
-        }
-        Ok(())
-    }
-}
-
-fn spec(config: EcosystemConfig) -> EcosystemSpec<Coordinator, Worker> {
-    EcosystemSpec::new(config)
-        .coordinator(|start| Coordinator {
-            total: start.recovered::<u64>().unwrap_or(0),
-            snapshots: start.snapshots(),
-        })
-        .worker(|start| Worker { index: start.index(), coordinator: start.members().coordinator() })
-}
+use foundation::{Node, ProcessRef};
 
 #[tokio::test(start_paused = true)]
 async fn five_workers_make_six_live_processes_and_info_agrees() {

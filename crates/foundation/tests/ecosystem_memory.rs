@@ -1,5 +1,7 @@
 //! Ecosystem memory: isolated heaps with limits, the shared heap's budget, GC strategies.
 
+mod common;
+
 use std::time::Duration;
 
 use foundation::ecosystem::{
@@ -164,8 +166,7 @@ proptest! {
 
     #[test]
     fn every_member_holds_memory_and_the_total_is_their_sum(workers in 1usize..=20) {
-        let rt = tokio::runtime::Builder::new_current_thread().enable_all().start_paused(true).build().unwrap();
-        rt.block_on(async {
+        common::runtime::paused().block_on(async {
             let node = Node::new().unwrap();
             let eco = node.spawn_ecosystem(spec(EcosystemConfig::new("sum").workers(workers))).await.unwrap();
             let info = eco.info();

@@ -15,6 +15,8 @@
 //!
 //! Each case runs on its own paused current-thread runtime, so it is deterministic.
 
+mod common;
+
 use std::time::Duration;
 
 use foundation::ecosystem::{
@@ -58,10 +60,6 @@ impl Process for Member {
 }
 
 type Eco = Ecosystem<Msg, Msg>;
-
-fn runtime() -> tokio::runtime::Runtime {
-    tokio::runtime::Builder::new_current_thread().enable_all().start_paused(true).build().unwrap()
-}
 
 async fn start(
     node: &Node,
@@ -219,7 +217,7 @@ proptest! {
         workers in 1usize..=20,
         backlogs in proptest::collection::vec(0usize..4, 21),
     ) {
-        runtime().block_on(async {
+        common::runtime::paused().block_on(async {
             for topology in TOPOLOGIES {
                 for fault_tolerance in FAULT_TOLERANCES {
                     info_agrees_with_handle(workers, topology, fault_tolerance, &backlogs).await;
@@ -237,7 +235,7 @@ proptest! {
         kill_supervisor in proptest::bool::weighted(0.2),
         settle_first in any::<bool>(),
     ) {
-        runtime().block_on(shutdown_after_kills(
+        common::runtime::paused().block_on(shutdown_after_kills(
             workers,
             topology,
             fault_tolerance,

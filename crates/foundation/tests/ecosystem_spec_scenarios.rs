@@ -23,202 +23,20 @@ mod common;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
+use common::ecosystem::{
+    CoordMsg, Coordinator, Eco, InitGate, Log, NEVER, Setup, Worker, WorkerMsg, allow_restarts,
+    closed, settle, shutdown, spec, spec_full, spec_logging,
+};
 use foundation::ecosystem::{
-    CoordinatorHealth, Ecosystem, EcosystemConfig, EcosystemError, EcosystemInfo, EcosystemSpec,
-    FaultTolerance, HealthStatus, MemberState, Role, SnapshotStore,
+    CoordinatorHealth, EcosystemConfig, EcosystemError, EcosystemInfo, EcosystemSpec,
+    FaultTolerance, HealthStatus, MemberState, Role,
 };
 use foundation::supervisor::{RestartIntensity, SupervisorError};
 use foundation::{BoxError, Context, ExitReason, Node, Pid, Process, ProcessRef, ReplyTo};
 use tokio::sync::oneshot;
 
-/// A bound on virtual time for things that must finish (the clock is paused, so only something
-/// that never finishes reaches it).
-const NEVER: Duration = Duration::from_secs(600);
-
-/// How many `yield_now`s a poll waits before declaring that something did not happen.
-const POLLS: usize = 10_000;
-
 // ---------------------------------------------------------------------------------------------
-// The members.
-
-enum CoordMsg {
-    /// Adds and saves a snapshot.
-    Add(u64),
-    /// Adds without saving: lost if the coordinator crashes.
-    AddUnsaved(u64),
-    Total(ReplyTo<u64>),
-    Incarnation(ReplyTo<u64>),
-    Crash,
-}
-
-struct Coordinator {
-    total: u64,
-    incarnation: u64,
-    snapshots: SnapshotStore,
-}
-
-impl Process for Coordinator {
-    type Message = CoordMsg;
-
-    async fn handle(
-        &mut self,
-        _ctx: &mut Context<CoordMsg>,
-        msg: CoordMsg,
-    ) -> Result<(), BoxError> {
-        match msg {
-            CoordMsg::Add(n) => {
-                self.total += n;
-                self.snapshots.save(self.total);
-            }
-            CoordMsg::AddUnsaved(n) => self.total += n,
-            CoordMsg::Total(reply) => {
-                let _ = reply.reply(self.total);
-            }
-            CoordMsg::Incarnation(reply) => {
-                let _ = reply.reply(self.incarnation);
-            }
-            CoordMsg::Crash => panic!("coordinator crashes on purpose"),
-        }
-        Ok(())
-    }
-}
-
-enum WorkerMsg {
-    /// Answers with the worker's index and incarnation.
-    Ping(ReplyTo<(usize, u64)>),
-    /// Records a number, in this incarnation's state and in the shared log.
-    Record(u64),
-    /// This incarnation and what it recorded.
-    Seen(ReplyTo<(u64, Vec<u64>)>),
-    /// Answers, then waits for the gate (or for its sender to be dropped): holds the worker
-    /// busy so that messages queue behind it.
-    Hold(ReplyTo<()>, oneshot::Receiver<()>),
-    Crash,
-}
-
-/// What every worker incarnation recorded: (worker index, incarnation, number).
-type Log = Arc<Mutex<Vec<(usize, u64, u64)>>>;
-
-/// Where a test leaves a gate for the next worker `init` to wait on.
-type InitGate = Arc<Mutex<Option<oneshot::Receiver<()>>>>;
-
-struct Worker {
-    index: usize,
-    incarnation: u64,
-    seen: Vec<u64>,
-    log: Log,
-    init_gate: InitGate,
-    /// `init` fails in every incarnation after the first.
-    fail_restarts: bool,
-}
-
-impl Process for Worker {
-    type Message = WorkerMsg;
-
-    async fn init(&mut self, _ctx: &mut Context<WorkerMsg>) -> Result<(), BoxError> {
-        let gate = self.init_gate.lock().unwrap().take();
-        if let Some(gate) = gate {
-            let _ = gate.await;
-        }
-        if self.fail_restarts && self.incarnation > 0 {
-            return Err("this worker cannot restart".into());
-        }
-        Ok(())
-    }
-
-    async fn handle(
-        &mut self,
-        _ctx: &mut Context<WorkerMsg>,
-        msg: WorkerMsg,
-    ) -> Result<(), BoxError> {
-        match msg {
-            WorkerMsg::Ping(reply) => {
-                let _ = reply.reply((self.index, self.incarnation));
-            }
-            WorkerMsg::Record(n) => {
-                self.seen.push(n);
-                self.log.lock().unwrap().push((self.index, self.incarnation, n));
-            }
-            WorkerMsg::Seen(reply) => {
-                let _ = reply.reply((self.incarnation, self.seen.clone()));
-            }
-            WorkerMsg::Hold(started, gate) => {
-                let _ = started.reply(());
-                let _ = gate.await;
-            }
-            WorkerMsg::Crash => panic!("worker crashes on purpose"),
-        }
-        Ok(())
-    }
-}
-
-type Eco = Ecosystem<CoordMsg, WorkerMsg>;
-
-fn spec_logging(config: EcosystemConfig, log: &Log) -> EcosystemSpec<Coordinator, Worker> {
-    spec_full(config, log, &InitGate::default(), false)
-}
-
-fn spec_full(
-    config: EcosystemConfig,
-    log: &Log,
-    init_gate: &InitGate,
-    fail_restarts: bool,
-) -> EcosystemSpec<Coordinator, Worker> {
-    let log = Arc::clone(log);
-    let init_gate = Arc::clone(init_gate);
-    EcosystemSpec::new(config)
-        .coordinator(|start| Coordinator {
-            total: start.recovered::<u64>().unwrap_or(0),
-            incarnation: start.incarnation(),
-            snapshots: start.snapshots(),
-        })
-        .worker(move |start| Worker {
-            index: start.index(),
-            incarnation: start.incarnation(),
-            seen: Vec::new(),
-            log: Arc::clone(&log),
-            init_gate: Arc::clone(&init_gate),
-            fail_restarts,
-        })
-}
-
-fn spec(config: EcosystemConfig) -> EcosystemSpec<Coordinator, Worker> {
-    spec_logging(config, &Log::default())
-}
-
-/// Room for `n` restarts within the (default 5 s) period.
-fn allow_restarts(n: u32) -> RestartIntensity {
-    RestartIntensity::new(n, Duration::from_secs(5))
-}
-
-// ---------------------------------------------------------------------------------------------
-// Helpers.
-
-/// Polls `info()` until `done` holds, yielding between polls; panics after [`POLLS`] polls.
-async fn settle(eco: &Eco, what: &str, done: impl Fn(&EcosystemInfo) -> bool) -> EcosystemInfo {
-    for _ in 0..POLLS {
-        let info = eco.info();
-        if done(&info) {
-            return info;
-        }
-        tokio::task::yield_now().await;
-    }
-    panic!("{what}: not reached after {POLLS} polls; last info: {:#?}", eco.info());
-}
-
-/// Shuts down, failing (instead of hanging) if the shutdown does not return.
-async fn shutdown<CM: Send + 'static, WM: Send + 'static>(eco: &Ecosystem<CM, WM>) {
-    tokio::time::timeout(NEVER, eco.shutdown())
-        .await
-        .unwrap_or_else(|_| panic!("shutdown of `{}` did not return", eco.name()));
-}
-
-/// Waits until an address is closed for good, failing instead of hanging.
-async fn closed<M: Send + 'static>(address: &ProcessRef<M>) -> ExitReason {
-    tokio::time::timeout(NEVER, address.exited())
-        .await
-        .unwrap_or_else(|_| panic!("address {address:?} never closed"))
-}
+// Helpers (the members are `common::ecosystem`'s).
 
 fn alive_workers(info: &EcosystemInfo) -> usize {
     info.workers.iter().filter(|w| w.state == MemberState::Alive).count()
@@ -897,21 +715,10 @@ async fn a_factory_that_panics_on_restart_ends_the_ecosystem_cleanly() {
     let node = Node::new().unwrap();
     let config = EcosystemConfig::new("factory").workers(3).restart_intensity(allow_restarts(3));
     let spec = EcosystemSpec::new(config)
-        .coordinator(|start| Coordinator {
-            total: 0,
-            incarnation: start.incarnation(),
-            snapshots: start.snapshots(),
-        })
+        .coordinator(|start| Coordinator { total: 0, ..Coordinator::new(start) })
         .worker(|start| {
             assert_eq!(start.incarnation(), 0, "this factory cannot make a replacement");
-            Worker {
-                index: start.index(),
-                incarnation: 0,
-                seen: Vec::new(),
-                log: Log::default(),
-                init_gate: InitGate::default(),
-                fail_restarts: false,
-            }
+            Worker { incarnation: 0, ..Worker::new(start, &Setup::default()) }
         });
     let eco = node.spawn_ecosystem(spec).await.unwrap();
     eco.workers()[0].send(WorkerMsg::Crash).await.unwrap();
@@ -1140,7 +947,7 @@ async fn an_address_is_closed_once_its_exit_is_announced() {
     let worker = eco.workers()[1].clone();
     let closed = {
         let (worker, eco) = (worker.clone(), eco.clone());
-        common::WakeCheck::new(move || {
+        common::wait::WakeCheck::new(move || {
             !worker.is_alive()
                 && worker.try_send(WorkerMsg::Record(1)).is_err()
                 && eco.info().workers[1].state == MemberState::Dead
@@ -1149,7 +956,10 @@ async fn an_address_is_closed_once_its_exit_is_announced() {
     let mut exited = Box::pin(worker.exited());
     assert!(!closed.poll(&mut exited));
     assert!(node.kill(worker.pid()));
-    assert!(common::run_until(|| !closed.answers().is_empty()).await, "the end was announced");
+    assert!(
+        common::wait::run_until(|| !closed.answers().is_empty()).await,
+        "the end was announced"
+    );
     assert!(closed.answers().iter().all(|ok| *ok), "announced while the address was open");
     assert!(closed.poll(&mut exited));
     eco.shutdown().await;

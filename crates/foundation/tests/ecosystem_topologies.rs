@@ -13,151 +13,19 @@
 //! Every test runs on tokio's paused clock and waits by awaiting replies, addresses' `exited`,
 //! or by polling `info()` with `yield_now` in a bounded loop; never a real sleep.
 
-use std::collections::BTreeSet;
-use std::sync::{Arc, Mutex};
-use std::time::Duration;
+mod common;
 
-use foundation::ecosystem::{
-    Ecosystem, EcosystemConfig, EcosystemInfo, EcosystemSpec, FaultTolerance, HealthStatus,
-    MemberState, Members, Topology,
+use std::collections::BTreeSet;
+
+use common::ecosystem::{
+    CoordMsg, Eco, HeardLog, Setup, Visit, WorkerMsg, allow_restarts, closed, settle, spec_with,
 };
-use foundation::supervisor::RestartIntensity;
-use foundation::{BoxError, Context, Node, Pid, Process, ProcessRef, ReplyTo};
+use foundation::ecosystem::{EcosystemConfig, FaultTolerance, HealthStatus, MemberState, Topology};
+use foundation::{Node, Pid, ProcessRef};
 use tokio::sync::oneshot;
 
-/// A bound on virtual time for things that must finish (the clock is paused).
-const NEVER: Duration = Duration::from_secs(600);
-
-/// How many `yield_now`s a poll waits before declaring that something did not happen.
-const POLLS: usize = 10_000;
-
-/// A worker's index and incarnation: who handled something.
-type Visit = (usize, u64);
-
 // ---------------------------------------------------------------------------------------------
-// The members.
-
-enum CoordMsg {
-    /// Forwards `payload` to worker `index` and answers with what it said, or `None` if there
-    /// is no such worker or it could not answer.
-    Route { index: usize, payload: u64, reply: ReplyTo<Option<(Visit, u64)>> },
-}
-
-struct Coordinator {
-    members: Members<CoordMsg, WorkerMsg>,
-}
-
-impl Process for Coordinator {
-    type Message = CoordMsg;
-
-    async fn handle(
-        &mut self,
-        _ctx: &mut Context<CoordMsg>,
-        msg: CoordMsg,
-    ) -> Result<(), BoxError> {
-        match msg {
-            CoordMsg::Route { index, payload, reply } => {
-                let answer = match self.members.worker(index) {
-                    Some(worker) => worker.call(|r| WorkerMsg::Echo(payload, r)).await.ok(),
-                    None => None,
-                };
-                let _ = reply.reply(answer);
-            }
-        }
-        Ok(())
-    }
-}
-
-enum WorkerMsg {
-    /// Records the visit, then forwards to the successor until no hops are left; the last
-    /// worker answers with the visits.
-    Token { hops_left: usize, visits: Vec<Visit>, done: ReplyTo<Vec<Visit>> },
-    /// Sends `Gossip` to every peer; answers with how many.
-    Broadcast { id: u64, done: ReplyTo<usize> },
-    /// Recorded in the shared log.
-    Gossip { id: u64, from: usize },
-    /// Answers once every message before it was handled.
-    Sync(ReplyTo<Visit>),
-    /// Answers with who handled it and the payload.
-    Echo(u64, ReplyTo<(Visit, u64)>),
-    /// Answers, then waits for the gate (or for its sender to be dropped).
-    Hold(ReplyTo<()>, oneshot::Receiver<()>),
-}
-
-/// A gossip as heard: (receiver, receiver's incarnation, sender, id).
-type Heard = (usize, u64, usize, u64);
-type Log = Arc<Mutex<Vec<Heard>>>;
-
-struct Worker {
-    index: usize,
-    incarnation: u64,
-    members: Members<CoordMsg, WorkerMsg>,
-    log: Log,
-}
-
-impl Worker {
-    fn me(&self) -> Visit {
-        (self.index, self.incarnation)
-    }
-
-    /// Sends to the successor; if it is gone by the time the message gets there, to the
-    /// successor after it. Drops the message if no other worker is left.
-    async fn forward(&self, mut msg: WorkerMsg) -> Result<(), BoxError> {
-        while let Some(next) = self.members.next(self.index)? {
-            match next.send(msg).await {
-                Ok(()) => return Ok(()),
-                Err(refused) => msg = refused.into_inner(),
-            }
-        }
-        Ok(())
-    }
-}
-
-impl Process for Worker {
-    type Message = WorkerMsg;
-
-    async fn handle(
-        &mut self,
-        _ctx: &mut Context<WorkerMsg>,
-        msg: WorkerMsg,
-    ) -> Result<(), BoxError> {
-        match msg {
-            WorkerMsg::Token { hops_left, mut visits, done } => {
-                visits.push(self.me());
-                if hops_left == 0 || self.members.next(self.index)?.is_none() {
-                    let _ = done.reply(visits);
-                } else {
-                    self.forward(WorkerMsg::Token { hops_left: hops_left - 1, visits, done })
-                        .await?;
-                }
-            }
-            WorkerMsg::Broadcast { id, done } => {
-                let peers = self.members.peers(self.index)?;
-                for peer in &peers {
-                    // A peer gone since `peers` was taken is skipped.
-                    let _ = peer.send(WorkerMsg::Gossip { id, from: self.index }).await;
-                }
-                let _ = done.reply(peers.len());
-            }
-            WorkerMsg::Gossip { id, from } => {
-                self.log.lock().unwrap().push((self.index, self.incarnation, from, id));
-            }
-            WorkerMsg::Sync(reply) => {
-                let _ = reply.reply(self.me());
-            }
-            WorkerMsg::Echo(payload, reply) => {
-                let _ = reply.reply((self.me(), payload));
-            }
-            WorkerMsg::Hold(started, gate) => {
-                let _ = started.reply(());
-                let _ = gate.await;
-            }
-        }
-        Ok(())
-    }
-}
-
-type Eco = Ecosystem<CoordMsg, WorkerMsg>;
+// The members are `common::ecosystem`'s.
 
 async fn start(
     node: &Node,
@@ -165,50 +33,28 @@ async fn start(
     workers: usize,
     topology: Topology,
     fault_tolerance: FaultTolerance,
-) -> (Eco, Log) {
-    let log = Log::default();
+) -> (Eco, HeardLog) {
+    let setup = Setup::default();
     let config = EcosystemConfig::new(name)
         .workers(workers)
         .topology(topology)
         .fault_tolerance(fault_tolerance)
-        .restart_intensity(RestartIntensity::new(10, Duration::from_secs(5)));
-    let spec = {
-        let log = Arc::clone(&log);
-        EcosystemSpec::new(config)
-            .coordinator(|start| Coordinator { members: start.members().clone() })
-            .worker(move |start| Worker {
-                index: start.index(),
-                incarnation: start.incarnation(),
-                members: start.members().clone(),
-                log: Arc::clone(&log),
-            })
-    };
-    (node.spawn_ecosystem(spec).await.unwrap(), log)
+        .restart_intensity(allow_restarts(10));
+    (node.spawn_ecosystem(spec_with(config, &setup)).await.unwrap(), setup.heard)
 }
 
 // ---------------------------------------------------------------------------------------------
 // Helpers.
 
-async fn settle(eco: &Eco, what: &str, done: impl Fn(&EcosystemInfo) -> bool) -> EcosystemInfo {
-    for _ in 0..POLLS {
-        let info = eco.info();
-        if done(&info) {
-            return info;
-        }
-        tokio::task::yield_now().await;
-    }
-    panic!("{what}: not reached after {POLLS} polls; last info: {:#?}", eco.info());
-}
-
 async fn shutdown(node: &Node, eco: &Eco) {
-    tokio::time::timeout(NEVER, eco.shutdown()).await.expect("shutdown returns");
+    common::ecosystem::shutdown(eco).await;
     assert_eq!(node.process_count(), 0, "left: {:?}", node.processes());
 }
 
 /// Kills a worker under `Standard` and waits until its address is closed for good.
 async fn kill_for_good(node: &Node, worker: &ProcessRef<WorkerMsg>) {
     assert!(node.kill(worker.pid()));
-    tokio::time::timeout(NEVER, worker.exited()).await.expect("the address closes");
+    closed(worker).await;
 }
 
 /// Starts a token at worker `from` for `hops` hops; returns the visits.
@@ -226,12 +72,12 @@ fn pids(refs: &[ProcessRef<WorkerMsg>]) -> Vec<Pid> {
 /// Waits until every live worker has handled every message sent to it so far.
 async fn sync_all(eco: &Eco) {
     for w in eco.workers().iter().filter(|w| w.is_alive()) {
-        w.call(WorkerMsg::Sync).await.unwrap();
+        w.call(WorkerMsg::Ping).await.unwrap();
     }
 }
 
 /// The receivers of gossip `id`, in the order heard, with their incarnation.
-fn heard(log: &Log, id: u64) -> Vec<Visit> {
+fn heard(log: &HeardLog, id: u64) -> Vec<Visit> {
     let mut heard: Vec<Visit> =
         log.lock().unwrap().iter().filter(|h| h.3 == id).map(|h| (h.0, h.1)).collect();
     heard.sort_unstable();
@@ -370,7 +216,7 @@ async fn ring_closes_over_removed_workers_and_takes_in_added_ones() {
     assert_eq!(eco.members().next(2).unwrap().map(|w| w.pid()), Some(workers[0].pid()));
     assert_eq!(pass_token(&eco, 0, 3).await, [(0, 0), (1, 0), (2, 0), (0, 0)]);
     let added = eco.add_workers(1).await.unwrap();
-    let (index, _) = added[0].call(WorkerMsg::Sync).await.unwrap();
+    let (index, _) = added[0].call(WorkerMsg::Ping).await.unwrap();
     let round = pass_token(&eco, 0, 4).await;
     assert_eq!(round, [(0, 0), (1, 0), (2, 0), (index, 0), (0, 0)]);
     shutdown(&node, &eco).await;

@@ -2,54 +2,17 @@
 //! reported once (these workers acknowledge before they report: a crash before that runs the
 //! job again, unreported).
 
+mod common;
+
 use std::collections::HashMap;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
-use foundation::ecosystem::{
-    Dispatcher, EcosystemConfig, EcosystemSpec, FaultTolerance, Job, WorkStats,
-};
+use common::jobs::{CoordMsg, Coordinator};
+use foundation::ecosystem::{EcosystemConfig, EcosystemSpec, FaultTolerance, Job, WorkStats};
 use foundation::supervisor::RestartIntensity;
-use foundation::{BoxError, Context, Node, Process, ProcessRef, ReplyTo};
-
-enum CoordMsg {
-    Submit(u64),
-    Done(u64, u64),
-    Results(ReplyTo<(HashMap<u64, u64>, WorkStats)>),
-}
-
-struct Coordinator {
-    dispatcher: Dispatcher<u64, WorkerMsg>,
-    results: HashMap<u64, u64>,
-    duplicates: u64,
-}
-
-impl Process for Coordinator {
-    type Message = CoordMsg;
-
-    async fn handle(
-        &mut self,
-        _ctx: &mut Context<CoordMsg>,
-        msg: CoordMsg,
-    ) -> Result<(), BoxError> {
-        match msg {
-            CoordMsg::Submit(n) => {
-                self.dispatcher.dispatch(n);
-            }
-            CoordMsg::Done(n, square) => {
-                if self.results.insert(n, square).is_some() {
-                    self.duplicates += 1;
-                }
-            }
-            CoordMsg::Results(reply) => {
-                assert_eq!(self.duplicates, 0, "a result arrived twice");
-                let _ = reply.reply((self.results.clone(), self.dispatcher.stats()));
-            }
-        }
-        Ok(())
-    }
-}
+use foundation::{BoxError, Context, Node, Process, ProcessRef};
 
 enum WorkerMsg {
     Job(Job<u64>),
@@ -82,21 +45,13 @@ impl Process for Worker {
 fn spec(
     config: EcosystemConfig,
     crash_once: Arc<AtomicBool>,
-) -> EcosystemSpec<Coordinator, Worker> {
-    EcosystemSpec::new(config)
-        .coordinator(|start| Coordinator {
-            dispatcher: start.recovered().unwrap_or_else(|| {
-                let made = Dispatcher::new(start, WorkerMsg::Job);
-                start.snapshots().save(made.clone());
-                made
-            }),
-            results: HashMap::new(),
-            duplicates: 0,
-        })
-        .worker(move |start| Worker {
+) -> EcosystemSpec<Coordinator<WorkerMsg>, Worker> {
+    EcosystemSpec::new(config).coordinator(|start| Coordinator::new(start, WorkerMsg::Job)).worker(
+        move |start| Worker {
             coordinator: start.members().coordinator(),
             crash_once: Arc::clone(&crash_once),
-        })
+        },
+    )
 }
 
 async fn results_when_done(

@@ -27,10 +27,13 @@
 //! has nothing left to do, so a process that wrongly survives fails the test instead of
 //! hanging it.
 
+mod common;
+
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
+use common::processes::PanicsBeforeItsFuture;
 use foundation::{
     BoxError, Context, Down, ExitReason, LinkError, MonitorRef, Node, Pid, Process, ProcessBuilder,
     ProcessRef, ReplyTo, SpawnError,
@@ -1198,28 +1201,9 @@ async fn spawn_link_from_a_builder_whose_parent_exited_fails() {
     assert_eq!(node.process_info(orphan.pid()).unwrap().parent, Some(parent.pid()));
 }
 
-/// A handler need not be an `async fn`: it may do synchronous work before returning its
-/// future. A panic there is still a panic in the handler: the process ends with `Panicked`,
-/// and its links and monitors hear of it, like any other end.
-struct PanicsBeforeItsFuture;
-
-impl Process for PanicsBeforeItsFuture {
-    type Message = ();
-
-    #[allow(clippy::manual_async_fn)]
-    fn handle(
-        &mut self,
-        _ctx: &mut Context<()>,
-        _msg: (),
-    ) -> impl std::future::Future<Output = Result<(), BoxError>> + Send {
-        panic!("while building the handler's future");
-        #[allow(unreachable_code)]
-        async {
-            Ok(())
-        }
-    }
-}
-
+// A handler need not be an `async fn`: it may do synchronous work before returning its
+// future. A panic there is still a panic in the handler: the process ends with `Panicked`, and
+// its links and monitors hear of it, like any other end (`PanicsBeforeItsFuture` is common's).
 #[tokio::test(start_paused = true)]
 async fn panic_while_a_handler_builds_its_future_ends_the_process_with_panicked() {
     let node = Node::new().unwrap();

@@ -18,9 +18,12 @@
 //! observer's `Down`s, which a process sends only after its exit signals, makes the checks
 //! free of races there too).
 
+mod common;
+
 use std::collections::{BTreeSet, HashMap};
 use std::time::Duration;
 
+use common::collect::Collected;
 use foundation::{
     BoxError, Context, Down, ExitReason, MonitorRef, Node, Pid, Process, ProcessRef, ReplyTo,
 };
@@ -84,17 +87,7 @@ enum ObsMsg {
 
 #[derive(Default)]
 struct Observer {
-    downs: Vec<Down>,
-    waiting: Option<(usize, ReplyTo<Vec<Down>>)>,
-}
-
-impl Observer {
-    fn answer(&mut self) {
-        if self.waiting.as_ref().is_some_and(|(n, _)| self.downs.len() >= *n) {
-            let (_, reply) = self.waiting.take().unwrap();
-            let _ = reply.reply(self.downs.clone());
-        }
-    }
+    downs: Collected<Down>,
 }
 
 impl Process for Observer {
@@ -105,10 +98,7 @@ impl Process for Observer {
             ObsMsg::Monitor(pid, r) => {
                 let _ = r.reply(ctx.monitor(pid));
             }
-            ObsMsg::WaitDowns(n, r) => {
-                self.waiting = Some((n, r));
-                self.answer();
-            }
+            ObsMsg::WaitDowns(n, r) => self.downs.wait_for(n, r),
         }
         Ok(())
     }
@@ -119,7 +109,6 @@ impl Process for Observer {
         down: Down,
     ) -> Result<(), BoxError> {
         self.downs.push(down);
-        self.answer();
         Ok(())
     }
 }
@@ -308,12 +297,7 @@ proptest! {
 
     #[test]
     fn exits_propagate_through_links_on_a_paused_current_thread_runtime(case in case()) {
-        let rt = tokio::runtime::Builder::new_current_thread()
-            .enable_all()
-            .start_paused(true)
-            .build()
-            .unwrap();
-        rt.block_on(check(case));
+        common::runtime::paused().block_on(check(case));
     }
 }
 
@@ -322,11 +306,6 @@ proptest! {
 
     #[test]
     fn exits_propagate_through_links_on_a_multi_thread_runtime(case in case()) {
-        let rt = tokio::runtime::Builder::new_multi_thread()
-            .worker_threads(2)
-            .enable_all()
-            .build()
-            .unwrap();
-        rt.block_on(check(case));
+        common::runtime::multi_thread(2).block_on(check(case));
     }
 }

@@ -3,9 +3,12 @@
 //! Deadlines are checked on tokio's paused clock, so "killed at the deadline" means exactly at
 //! the deadline in virtual time, with no real waiting.
 
+mod common;
+
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
+use common::processes::PanicsBeforeItsFuture;
 use foundation::{
     BoxError, Context, Down, ExitReason, Name, Node, Pid, Process, ProcessRef, ProcessStatus,
     ReplyTo, ShutdownReport, SpawnError,
@@ -480,27 +483,6 @@ async fn shutdown_report_counts_processes_that_end_while_others_are_stopped() {
     }
     assert_eq!(terminated(&log).len(), 3, "all three ended gracefully");
     assert_eq!((report.stopped, report.killed), (3, 0));
-}
-
-/// A process whose handler panics while building its future (a `fn handle` returning
-/// `impl Future`, with synchronous work before the `async` block).
-struct PanicsBeforeItsFuture;
-
-impl Process for PanicsBeforeItsFuture {
-    type Message = ();
-
-    #[allow(clippy::manual_async_fn)]
-    fn handle(
-        &mut self,
-        _ctx: &mut Context<()>,
-        _msg: (),
-    ) -> impl std::future::Future<Output = Result<(), BoxError>> + Send {
-        panic!("while building the handler's future");
-        #[allow(unreachable_code)]
-        async {
-            Ok(())
-        }
-    }
 }
 
 /// `shutdown` "returns when every one is gone", killing at the deadline whatever is left. A

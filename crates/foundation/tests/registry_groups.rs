@@ -6,6 +6,8 @@
 //! under a virtual timeout: the clock only moves once every task is idle, so the timeout fires
 //! only if nothing could still end the process.
 
+mod common;
+
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -501,11 +503,6 @@ proptest! {
 
     #[test]
     fn registry_matches_a_hashmap_model(ops in proptest::collection::vec(op(), 1..40)) {
-        let rt = tokio::runtime::Builder::new_current_thread()
-            .enable_all()
-            .start_paused(true)
-            .build()
-            .unwrap();
-        rt.block_on(run_model(ops));
+        common::runtime::paused().block_on(run_model(ops));
     }
 }

@@ -14,7 +14,8 @@ mod common;
 
 use std::time::Duration;
 
-use common::{Counts, Member, WAIT, alive_tasks, processes, run_until};
+use common::members::{Counts, Member};
+use common::wait::{WAIT, alive_tasks, processes, run_until};
 use foundation::Node;
 use foundation::supervisor::{ChildSpec, SupervisorSpec};
 

@@ -35,6 +35,7 @@ use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
+use common::wait::{POLLS, WAIT};
 use foundation::supervisor::{
     ChildInfo, ChildKind, ChildSpec, Restart, RestartIntensity, Shutdown, Strategy,
     SupervisorError, SupervisorRef, SupervisorSpec,
@@ -43,13 +44,6 @@ use foundation::{
     BoxError, Context, Down, ExitReason, Node, Pid, Process, RegisterError, ReplyTo, SpawnError,
 };
 use tokio::time::Instant;
-
-/// Long enough that only something that never happens hits it (the clock is paused).
-const WAIT: Duration = Duration::from_secs(600);
-
-/// A bound on `yield_now` rounds when polling for something asynchronous (a nested
-/// supervisor's children starting).
-const POLLS: usize = 1000;
 
 // ---------------------------------------------------------------------------------------------
 // The worker: a child driven by messages, recording its lifecycle in a shared log.
@@ -1406,12 +1400,12 @@ async fn a_name_is_free_once_the_exit_is_announced() {
     let pid = p.pid();
     let free = {
         let node = node.clone();
-        common::WakeCheck::new(move || node.registry().whereis("x").is_none())
+        common::wait::WakeCheck::new(move || node.registry().whereis("x").is_none())
     };
     let mut exit = Box::pin(node.wait_exit(pid));
     assert!(!free.poll(&mut exit), "not exited yet");
     assert!(p.send(Msg::Crash).await.is_ok());
-    assert!(common::run_until(|| !free.answers().is_empty()).await, "the exit was announced");
+    assert!(common::wait::run_until(|| !free.answers().is_empty()).await, "the exit was announced");
     assert_eq!(free.answers(), [true], "the name was still taken when the exit was announced");
     assert!(free.poll(&mut exit));
 }

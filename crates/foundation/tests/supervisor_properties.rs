@@ -23,6 +23,8 @@
 //! child's incarnation has exited, the supervisor has its exit signal, which it handles before
 //! the next `which_children` request.
 
+mod common;
+
 use std::collections::VecDeque;
 use std::time::Duration;
 
@@ -340,12 +342,7 @@ fn case(temporary_siblings: bool) -> impl Strategy<Value = Case> {
 }
 
 fn run(case: Case) {
-    let rt = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .start_paused(true)
-        .build()
-        .unwrap();
-    rt.block_on(check(case));
+    common::runtime::paused().block_on(check(case));
 }
 
 proptest! {

@@ -7,7 +7,8 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering::SeqCst};
 use std::time::Duration;
 
-use common::{Counts, Member, Msg, run_until};
+use common::members::{Counts, Member, Msg};
+use common::wait::run_until;
 use foundation::Node;
 use foundation::ecosystem::{EcosystemConfig, EcosystemSpec, MemberState};
 use foundation::telemetry::{Event, Recorder};

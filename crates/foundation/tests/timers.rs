@@ -4,8 +4,11 @@
 //! A process records the virtual instant at which it handles each tick; a call that waits for
 //! the n-th tick lets the runtime idle, so the paused clock jumps straight to the next timer.
 
+mod common;
+
 use std::time::Duration;
 
+use common::collect::Collected;
 use foundation::{
     BoxError, ConfigError, Context, ExitReason, Node, Pid, Process, ReplyTo, TimerRef,
 };
@@ -33,17 +36,7 @@ enum Msg {
 
 #[derive(Default)]
 struct Ticker {
-    ticks: Ticks,
-    waiting: Option<(usize, ReplyTo<Ticks>)>,
-}
-
-impl Ticker {
-    fn answer(&mut self) {
-        if self.waiting.as_ref().is_some_and(|(n, _)| self.ticks.len() >= *n) {
-            let (_, reply) = self.waiting.take().unwrap();
-            let _ = reply.reply(self.ticks.clone());
-        }
-    }
+    ticks: Collected<(u32, Instant)>,
 }
 
 impl Process for Ticker {
@@ -51,17 +44,11 @@ impl Process for Ticker {
 
     async fn handle(&mut self, ctx: &mut Context<Msg>, msg: Msg) -> Result<(), BoxError> {
         match msg {
-            Msg::Tick(n) => {
-                self.ticks.push((n, Instant::now()));
-                self.answer();
-            }
+            Msg::Tick(n) => self.ticks.push((n, Instant::now())),
             Msg::Log(r) => {
-                let _ = r.reply(self.ticks.clone());
+                let _ = r.reply(self.ticks.items());
             }
-            Msg::WaitFor(n, r) => {
-                self.waiting = Some((n, r));
-                self.answer();
-            }
+            Msg::WaitFor(n, r) => self.ticks.wait_for(n, r),
             Msg::After(delay, n, r) => {
                 let _ = r.reply(ctx.send_after(delay, Msg::Tick(n)));
             }
