@@ -85,6 +85,9 @@
 //! | timers | [`Context::send_after`], [`TimerRef`] | [`timer`] |
 //! | errors: one type per operation, one [`ConfigError`] for every setting out of range | [`SpawnError`], [`SendError`], [`CallError`] | each type's docs |
 //!
+//! Coming from Erlang or Elixir? `docs/COMING_FROM_ERLANG.md` in the repository puts each OTP
+//! concept beside its counterpart here, with every difference we made on purpose.
+//!
 //! How the modules depend on each other (and what must never import what) is drawn in
 //! `docs/ARCHITECTURE.md` in the repository, and checked in CI.
 //!
