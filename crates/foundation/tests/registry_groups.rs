@@ -663,6 +663,55 @@ async fn a_full_monitor_ends_lagged_after_the_events_it_kept() {
     assert_eq!(DEFAULT_MONITOR_CAPACITY, 1024);
 }
 
+/// `leave` racing the member's exit on two threads: each membership is removed once, by one
+/// or the other, and a monitor hears exactly one `Left` per `Joined`.
+#[test]
+fn leave_racing_exit_removes_each_membership_once() {
+    const MEMBERS: usize = 32;
+    const TIMES: usize = 3;
+    common::runtime::multi_thread(2).block_on(async {
+        let node = Node::new().unwrap();
+        let (mut monitor, _) = node.groups().monitor("g");
+        let refs: Vec<_> = (0..MEMBERS).map(|_| node.spawn(Svc).unwrap()).collect();
+        let pids: Vec<Pid> = refs.iter().map(ProcessRef::pid).collect();
+        for pid in &pids {
+            for _ in 0..TIMES {
+                node.groups().join("g", *pid).unwrap();
+            }
+        }
+        let leaver = {
+            let (node, pids) = (node.clone(), pids.clone());
+            tokio::spawn(async move {
+                let mut left = 0;
+                for pid in pids {
+                    for _ in 0..TIMES - 1 {
+                        left += usize::from(node.groups().leave("g", pid));
+                        tokio::task::yield_now().await;
+                    }
+                }
+                left
+            })
+        };
+        for pid in &pids {
+            node.kill(*pid);
+        }
+        for r in &refs {
+            r.exited().await;
+        }
+        let left = leaver.await.unwrap();
+        assert!(left <= MEMBERS * (TIMES - 1));
+        assert!(node.groups().members("g").is_empty());
+        assert!(node.groups().which_groups().is_empty());
+        let events = summary(drain(&mut monitor));
+        let joins = events.iter().filter(|(join, _, _)| *join).count();
+        assert_eq!((joins, events.len()), (MEMBERS * TIMES, 2 * MEMBERS * TIMES));
+        for pid in &pids {
+            let of = |join: bool| events.iter().filter(|e| e.0 == join && e.2 == *pid).count();
+            assert_eq!((of(true), of(false)), (TIMES, TIMES), "{pid}");
+        }
+    });
+}
+
 #[test]
 fn a_monitor_of_a_dropped_node_is_closed() {
     let runtime = common::runtime::paused();
