@@ -1,6 +1,9 @@
 //! The name registry and process groups, through the public API: registering, looking up,
-//! errors, release on exit, names keeping processes alive, group membership; and a model-based
-//! property test of random register/unregister/kill/drop sequences against a `HashMap`.
+//! errors, release on exit, names keeping processes alive; groups as OTP's `pg` (membership a
+//! multiset, scopes, monitors of a group or a scope, a monitor that falls behind); and
+//! model-based property tests: random register/unregister/kill/drop sequences against a
+//! `HashMap`, and random join/leave/kill sequences against a multiset per group, replayed from
+//! each scope's monitor too.
 //!
 //! Tests run on a paused clock. "Stays alive" is checked by waiting for the process's exit
 //! under a virtual timeout: the clock only moves once every task is idle, so the timeout fires
