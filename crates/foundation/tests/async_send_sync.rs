@@ -9,6 +9,7 @@ use std::cell::Cell;
 use std::time::Duration;
 
 use foundation::message::{CreditTrySendError, Delivery};
+use foundation::registry::{GroupEvent, GroupEventKind, GroupMonitor, RecvError};
 use foundation::{
     BoxError, CallError, ConfigError, Context, Down, ExitReason, Groups, LinkError, MonitorRef,
     Name, Node, NodeError, Pid, Process, ProcessBuilder, ProcessInfo, ProcessRef, ProcessStatus,
@@ -81,6 +82,10 @@ fn handles_values_and_errors_are_send_and_sync() {
     send_sync::<CreditTrySendError<u64>>();
     send_sync::<Registry<'static>>();
     send_sync::<Groups<'static>>();
+    send_sync::<GroupMonitor>();
+    send_sync::<GroupEvent>();
+    send_sync::<GroupEventKind>();
+    send_sync::<RecvError>();
     send_sync::<ProcessBuilder>();
     send_sync::<Context<u64>>();
 }
@@ -98,6 +103,7 @@ fn errors_are_std_errors_usable_as_box_error() {
     is_error::<TrySendError<u64>>();
     is_error::<SendTimeoutError<u64>>();
     is_error::<CreditTrySendError<u64>>();
+    is_error::<RecvError>();
 }
 
 /// The futures of the public async API can be spawned on a multi-threaded runtime.
@@ -121,7 +127,10 @@ async fn public_futures_are_send() {
     send(&stop);
     let shutdown = node.shutdown(Duration::from_secs(1));
     send(&shutdown);
-    drop((exited, sent, timed, delivered, wait, stop));
+    let (mut monitor, _) = node.groups().monitor("g");
+    let heard = monitor.recv();
+    send(&heard);
+    drop((exited, sent, timed, delivered, wait, stop, heard));
 
     let echo = node.spawn(Echo).unwrap();
     let call = echo.call(|r| (7, r));

@@ -34,14 +34,11 @@ pub(crate) fn finish<M>(
         }
     }
     if rel.groups().next().is_some() {
+        // Monitors' queues may grow: the node's, charged to the shared heap.
+        let _shared_heap = crate::memory::ChargeTo::shared_heap();
         let mut groups = node.groups.write();
-        for group in rel.groups() {
-            if let Some(members) = groups.get_mut(group) {
-                members.retain(|p| *p != me);
-                if members.is_empty() {
-                    groups.remove(group);
-                }
-            }
+        for (scope, group) in rel.groups() {
+            groups.leave(scope, group, me);
         }
     }
     node.forget(me);

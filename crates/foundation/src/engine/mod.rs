@@ -4,6 +4,8 @@
 pub(crate) mod adoption;
 pub(crate) mod control_block;
 pub(crate) mod finish;
+pub(crate) mod group_event;
+pub(crate) mod group_table;
 pub(crate) mod guard;
 pub(crate) mod hook;
 pub(crate) mod link_set;

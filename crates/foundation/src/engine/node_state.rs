@@ -9,6 +9,7 @@ use dashmap::DashMap;
 use event_listener::Event;
 use parking_lot::RwLock;
 
+use crate::engine::group_table::GroupTable;
 use crate::engine::name::Name;
 use crate::engine::process_block::AnyProcess;
 use crate::engine::signal::Signal;
@@ -27,7 +28,8 @@ pub(crate) struct NodeState {
     next_local: AtomicU64,
     next_ref: AtomicU64,
     pub(crate) names: RwLock<HashMap<Name, Pid>>,
-    pub(crate) groups: RwLock<HashMap<Arc<str>, Vec<Pid>>>,
+    /// Process groups, by scope (OTP's `pg`).
+    pub(crate) groups: RwLock<GroupTable>,
     pub(crate) shutting_down: AtomicBool,
     /// Notified whenever a process leaves the table.
     pub(crate) exits: Event,
@@ -46,7 +48,7 @@ impl NodeState {
             next_local: AtomicU64::new(1),
             next_ref: AtomicU64::new(1),
             names: RwLock::new(HashMap::new()),
-            groups: RwLock::new(HashMap::new()),
+            groups: RwLock::default(),
             shutting_down: AtomicBool::new(false),
             exits: Event::new(),
             epoch: tokio::time::Instant::now(),

@@ -52,20 +52,25 @@ impl Relations {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) enum Entry {
     Name(Name),
-    Group(Arc<str>),
+    /// One membership of a group (a process that joined twice holds two).
+    Group {
+        scope: Arc<str>,
+        group: Arc<str>,
+    },
 }
 
 impl Relations {
     pub(crate) fn names(&self) -> impl Iterator<Item = &Name> {
         self.entries.iter().filter_map(|e| match e {
             Entry::Name(n) => Some(n),
-            Entry::Group(_) => None,
+            Entry::Group { .. } => None,
         })
     }
 
-    pub(crate) fn groups(&self) -> impl Iterator<Item = &Arc<str>> {
+    /// Its group memberships: (scope, group), once per membership.
+    pub(crate) fn groups(&self) -> impl Iterator<Item = (&Arc<str>, &Arc<str>)> {
         self.entries.iter().filter_map(|e| match e {
-            Entry::Group(g) => Some(g),
+            Entry::Group { scope, group } => Some((scope, group)),
             Entry::Name(_) => None,
         })
     }

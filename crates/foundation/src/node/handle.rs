@@ -7,7 +7,7 @@ use std::time::Duration;
 use crate::engine::node_state::NodeState;
 use crate::engine::process_block::ProcessBlock;
 use crate::engine::signal::Signal;
-use crate::error::{NodeError, SpawnError};
+use crate::error::{ConfigError, NodeError, SpawnError};
 use crate::node::services::Services;
 use crate::process::builder::ProcessBuilder;
 use crate::registry::{Groups, Registry};
@@ -193,7 +193,7 @@ impl Node {
             links: rel.links.to_vec(),
             monitors: rel.monitoring.iter().map(|(_, p)| *p).collect(),
             monitored_by: rel.monitored_by().collect(),
-            groups: rel.groups().map(|g| g.to_string()).collect(),
+            groups: rel.groups().map(|(scope, group)| Groups::label(scope, group)).collect(),
             trap_exit: core.traps_exits(),
             parent: core.parent(),
             memory: core.memory(),
@@ -233,9 +233,22 @@ impl Node {
         Registry::new(self)
     }
 
-    /// The process groups.
+    /// The process groups of the default scope, `"pg"` (OTP's default `pg` scope).
     pub fn groups(&self) -> Groups<'_> {
-        Groups::new(self)
+        Groups::new(self, crate::engine::group_table::DEFAULT_SCOPE)
+    }
+
+    /// The process groups of `scope`: a namespace of its own (OTP's `pg:start_link(Scope)`),
+    /// whose groups, members and monitors are apart from every other scope's. A scope needs no
+    /// starting: it exists while it has a group or a monitor. `group_scope("pg")` is
+    /// [`groups`](Node::groups).
+    ///
+    /// Fails if `scope` is empty.
+    pub fn group_scope<'a>(&'a self, scope: &'a str) -> Result<Groups<'a>, ConfigError> {
+        if scope.is_empty() {
+            return Err(ConfigError::new("scope", "\"\"", "non-empty scope names"));
+        }
+        Ok(Groups::new(self, scope))
     }
 
     /// Sends `msg` to `target` after `delay` (Erlang's `send_after`). The timer holds only a
