@@ -19,6 +19,11 @@ pub enum SupervisorError {
     AlreadyPresent(String),
     /// The child is running; stop it first.
     Running(String),
+    /// The child is being restarted (its last restart attempt failed and the supervisor will
+    /// try again): it can be stopped with
+    /// [`terminate_child`](crate::supervisor::SupervisorRef::terminate_child), not restarted or
+    /// deleted (OTP's `{error, restarting}`).
+    Restarting(String),
     /// Starting the child failed (or, with an empty `id`, spawning the supervisor itself).
     /// The `error` is the [`source`](std::error::Error::source).
     StartFailed {
@@ -54,6 +59,7 @@ impl fmt::Display for SupervisorError {
             SupervisorError::NotFound(id) => write!(f, "no child `{id}`"),
             SupervisorError::AlreadyPresent(id) => write!(f, "a child `{id}` exists already"),
             SupervisorError::Running(id) => write!(f, "child `{id}` is running"),
+            SupervisorError::Restarting(id) => write!(f, "child `{id}` is being restarted"),
             SupervisorError::StartFailed { id, .. } if id.is_empty() => {
                 f.write_str("the supervisor could not be spawned")
             }

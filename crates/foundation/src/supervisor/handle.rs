@@ -80,7 +80,17 @@ impl SupervisorRef {
         self.request(|r| SupervisorMsg::DeleteChild(id, r)).await?
     }
 
-    /// The children in start order (OTP's `which_children`).
+    /// The children, each with its pid and [`ChildStatus`](crate::supervisor::ChildStatus)
+    /// (OTP's `which_children`: a pid, `restarting` or `undefined`).
+    ///
+    /// They are listed in start order: the spec's children first, then those added by
+    /// [`start_child`](Self::start_child), oldest first. OTP lists the most recent first; we
+    /// differ on purpose (see [`supervisor`](crate::supervisor#differences-from-otp)): call
+    /// `.iter().rev()` for OTP's order.
+    ///
+    /// A supervisor answers between two restart attempts of a child whose restart failed, so
+    /// this answers promptly even then; it waits only for an attempt under way (a child's
+    /// `init`), as OTP's does.
     ///
     /// # Cancel safety
     ///

@@ -22,6 +22,36 @@
 //! [`SupervisorError::RestartIntensityReached`], naming the child that failed last. Its own
 //! supervisor, if any, then decides what to do: failures escalate up the tree.
 //!
+//! # Restarting, one attempt at a time
+//!
+//! A restart is one attempt: the strategy stops what it must and starts the group again (the
+//! child alone, every child, or the child and those after it), each start waiting for that child's
+//! `init`. If a start in the group fails (an `init` that fails, a name taken), the supervisor does
+//! not loop: as OTP's `try_again_restart`, it marks the child that failed
+//! [`ChildStatus::Restarting`] and sends itself a message to try again. The requests that came in
+//! meanwhile ([`which_children`](SupervisorRef::which_children),
+//! [`start_child`](SupervisorRef::start_child),
+//! [`terminate_child`](SupervisorRef::terminate_child), ...) are answered first, so a supervisor
+//! stays responsive while a child keeps failing to start; it is busy only during one attempt, as
+//! OTP's is. Every attempt counts against the intensity, so a child that cannot start any more
+//! ends the supervisor, naming the child. The next attempt is a restart of the child that failed
+//! like any other: under `OneForAll` it stops the children the failed attempt had started and
+//! starts them all again; under `RestForOne` it starts again from the child that failed (the
+//! children before it in the tail are up already); under `OneForOne` it starts the child alone.
+//!
+//! A child being restarted is listed with pid `None` and status `Restarting`.
+//! [`terminate_child`](SupervisorRef::terminate_child) stops the attempts (the child is then
+//! `Stopped`); [`restart_child`](SupervisorRef::restart_child) and
+//! [`delete_child`](SupervisorRef::delete_child) answer [`SupervisorError::Restarting`], as OTP's
+//! `{error, restarting}`.
+//!
+//! # What a supervisor keeps
+//!
+//! A child's spec is kept for its restarts, with what its factory captured. A temporary child is
+//! never restarted, so once it has started its factory is dropped (OTP keeps no start arguments
+//! for temporary children): whatever the factory captured lives only as long as the running child
+//! needs it.
+//!
 //! # Start and shutdown order
 //!
 //! Children start in the order of the spec, each only once the previous one's `init` has
@@ -50,15 +80,27 @@
 //!
 //! To reach a child across restarts, give it a registered name ([`ChildSpec::name`]); every
 //! incarnation registers it.
+//!
+//! # Differences from OTP
+//!
+//! - [`which_children`](SupervisorRef::which_children) lists children in start order (the spec's,
+//!   then each `start_child` after); OTP lists the most recent first. Start order is the order the
+//!   spec reads and the one restarts and strategies are described in; a Rust caller reverses a
+//!   `Vec` at no cost when it wants OTP's.
+//! - Ids are strings, and a spec with a repeated or empty id is a
+//!   [`SupervisorError::Config`] naming the field (`children[].id`) and the id, rather than
+//!   OTP's `{duplicate_child_name, Id}`.
 
 pub(crate) mod child;
 mod child_info;
 mod error;
 mod handle;
+mod restart;
 pub(crate) mod server;
+mod shutdown;
 mod spec;
 
-pub use child_info::ChildInfo;
+pub use child_info::{ChildInfo, ChildStatus};
 pub use error::SupervisorError;
 pub use handle::SupervisorRef;
 pub use spec::{

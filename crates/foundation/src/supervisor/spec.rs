@@ -7,7 +7,7 @@ use std::time::Duration;
 use crate::error::SpawnError;
 use crate::supervisor::child::{ChildProcess, ChildStart, StartArgs, StartMode, start_child};
 use crate::supervisor::server::SupervisorMsg;
-use crate::{Context, DEFAULT_MAILBOX_CAPACITY, Name, Process};
+use crate::{Context, DEFAULT_MAILBOX_CAPACITY, ExitReason, Name, Process};
 
 /// How a supervisor reacts when a child ends and must be restarted (OTP's restart strategy).
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
@@ -221,6 +221,14 @@ impl ChildSpec {
         if let Some(unstarted) = &self.unstarted {
             unstarted.disarm();
         }
+    }
+
+    /// Lets go of what starts the child (its factory and what the factory captured), as OTP
+    /// keeps no start arguments for a temporary child: it is never started again.
+    pub(crate) fn forget_start(&mut self) {
+        self.start = Arc::new(|_, _, _, _| {
+            Err(SpawnError::InitFailed(ExitReason::error("a temporary child is never restarted")))
+        });
     }
 
     /// When to restart the child (default [`Restart::Permanent`]).
