@@ -48,6 +48,13 @@ pub enum SupervisorError {
         /// The child's last exit reason.
         last_exit: ExitReason,
     },
+    /// A dynamic supervisor has as many children as its
+    /// [`max_children`](crate::supervisor::DynamicSupervisorSpec::max_children) allows (OTP's
+    /// `{error, max_children}` of Elixir's `DynamicSupervisor`).
+    MaxChildren {
+        /// The limit.
+        max_children: usize,
+    },
     /// The supervisor could not be reached (it has exited). The [`CallError`] is the
     /// [`source`](std::error::Error::source).
     Unavailable(CallError),
@@ -72,6 +79,11 @@ impl fmt::Display for SupervisorError {
                      {period:?} (last exit: {last_exit})"
                 )
             }
+            SupervisorError::MaxChildren { max_children } => write!(
+                f,
+                "the supervisor has `max_children` = {max_children} children already: allowed \
+                 values are 0 to {max_children} children"
+            ),
             SupervisorError::Unavailable(_) => f.write_str("the supervisor is unavailable"),
         }
     }

@@ -126,6 +126,22 @@ impl SupervisorRef {
         Ok(Some(ProcessRef::from_retained(shared)))
     }
 
+    /// The child `id` if it is a supervisor: a handle to manage that subtree (its own
+    /// `start_child`, `which_children`, ...). `None` if there is no such child or it is a
+    /// worker. The handle stays valid across the nested supervisor's restarts by this one (a
+    /// restarted supervisor starts again from its spec: children added to it by `start_child`
+    /// are gone, as in OTP); while it is being restarted, requests wait in its mailbox.
+    ///
+    /// # Cancel safety
+    ///
+    /// Cancel safe: it only reads, so dropping the future changes nothing.
+    pub async fn child_supervisor(
+        &self,
+        id: &str,
+    ) -> Result<Option<SupervisorRef>, SupervisorError> {
+        Ok(self.child::<SupervisorMsg>(id).await?.map(|inner| SupervisorRef { inner }))
+    }
+
     /// Waits until the supervisor has exited and returns why.
     ///
     /// # Cancel safety
@@ -155,7 +171,7 @@ impl SupervisorRef {
         }
     }
 
-    async fn request<R: Send + 'static>(
+    pub(super) async fn request<R: Send + 'static>(
         &self,
         make: impl FnOnce(ReplyTo<R>) -> SupervisorMsg,
     ) -> Result<R, SupervisorError> {

@@ -12,6 +12,7 @@
 //! | [`Shutdown`] | `shutdown` | 5 s for workers, `Infinity` for supervisors |
 //! | [`ChildSpec`] | child specification | |
 //! | [`SupervisorRef::start_child`] and friends | `supervisor:start_child/2`, ... | |
+//! | [`DynamicSupervisorSpec`], [`DynamicSupervisorRef`] | `simple_one_for_one` (Elixir's `DynamicSupervisor`) | no `max_children` limit |
 //!
 //! # Restarts
 //!
@@ -81,6 +82,23 @@
 //! To reach a child across restarts, give it a registered name ([`ChildSpec::name`]); every
 //! incarnation registers it.
 //!
+//! # Dynamic supervisors
+//!
+//! [`Node::spawn_dynamic_supervisor`](crate::Node::spawn_dynamic_supervisor) starts a supervisor
+//! of one kind of child, OTP's `simple_one_for_one`: its [`DynamicSupervisorSpec`] holds a template
+//! that makes each child's spec from that child's arguments, and
+//! [`DynamicSupervisorRef::start_child`] takes the arguments. Children restart one-for-one with
+//! their own arguments; one that is not to be restarted, or is stopped by
+//! [`DynamicSupervisorRef::terminate_child`] (by pid), is forgotten. `max_children` bounds how many
+//! run at once: beyond, [`SupervisorError::MaxChildren`]. It shuts its children down all at once
+//! ([`ShutdownOrder::Concurrent`]), as OTP's.
+//!
+//! # Subtrees
+//!
+//! [`SupervisorRef::child_supervisor`] gives a handle to a nested supervisor, to manage that
+//! subtree with the same requests. The handle reaches every incarnation of the nested supervisor;
+//! one restarted by its parent starts again from its spec.
+//!
 //! # Differences from OTP
 //!
 //! - [`which_children`](SupervisorRef::which_children) lists children in start order (the spec's,
@@ -93,6 +111,7 @@
 
 pub(crate) mod child;
 mod child_info;
+mod dynamic;
 mod error;
 mod handle;
 mod restart;
@@ -101,6 +120,7 @@ mod shutdown;
 mod spec;
 
 pub use child_info::{ChildInfo, ChildStatus};
+pub use dynamic::{DynamicSupervisorRef, DynamicSupervisorSpec};
 pub use error::SupervisorError;
 pub use handle::SupervisorRef;
 pub use spec::{

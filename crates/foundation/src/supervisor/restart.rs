@@ -57,6 +57,9 @@ impl Supervisor {
             return Ok(());
         }
         if !restart {
+            if self.dynamic {
+                self.children.remove(index);
+            }
             return Ok(());
         }
         self.restart(ctx, index, reason).await

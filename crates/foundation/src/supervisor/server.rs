@@ -24,6 +24,8 @@ use crate::{BoxError, Context, ExitReason, Pid, Process, ReplyTo};
 pub(crate) enum SupervisorMsg {
     StartChild(ChildSpec, ReplyTo<Result<Pid, SupervisorError>>),
     TerminateChild(Arc<str>, ReplyTo<Result<(), SupervisorError>>),
+    /// Stops the child `pid` and forgets it (a dynamic supervisor's `terminate_child`).
+    TerminatePid(Pid, ReplyTo<Result<(), SupervisorError>>),
     RestartChild(Arc<str>, ReplyTo<Result<Pid, SupervisorError>>),
     DeleteChild(Arc<str>, ReplyTo<Result<(), SupervisorError>>),
     WhichChildren(ReplyTo<Vec<ChildInfo>>),
@@ -71,6 +73,9 @@ pub(crate) struct Supervisor {
     specs: Vec<ChildSpec>,
     /// In start order.
     pub(super) children: Vec<Child>,
+    /// A dynamic supervisor's: children not to be restarted are forgotten, not kept stopped.
+    pub(super) dynamic: bool,
+    max_children: Option<usize>,
     /// When the restarts within the last period happened, oldest first.
     pub(super) restarts: VecDeque<Instant>,
     /// Told how `init` went, for a caller that waits for the start (as OTP's `start_link`).
@@ -85,6 +90,8 @@ impl Supervisor {
             intensity: spec.intensity,
             specs: spec.children,
             children: Vec::new(),
+            dynamic: spec.dynamic,
+            max_children: spec.max_children,
             restarts: VecDeque::new(),
             ready: None,
         }
@@ -233,6 +240,10 @@ impl Process for Supervisor {
                     )))
                 } else if self.find(&spec.id).is_some() {
                     Err(SupervisorError::AlreadyPresent(spec.id.to_string()))
+                } else if let Some(max_children) =
+                    self.max_children.filter(|&max| self.children.len() >= max)
+                {
+                    Err(SupervisorError::MaxChildren { max_children })
                 } else {
                     self.children.push(Child::new(spec));
                     let index = self.children.len() - 1;
@@ -255,6 +266,17 @@ impl Process for Supervisor {
                         Ok(())
                     }
                     None => Err(SupervisorError::NotFound(id.to_string())),
+                };
+                let _ = reply.reply(result);
+            }
+            SupervisorMsg::TerminatePid(pid, reply) => {
+                let result = match self.position(pid) {
+                    Some(index) => {
+                        Self::stop(ctx, &mut self.children[index]).await;
+                        self.children.remove(index);
+                        Ok(())
+                    }
+                    None => Err(SupervisorError::NotFound(pid.to_string())),
                 };
                 let _ = reply.reply(result);
             }

@@ -342,6 +342,9 @@ pub struct SupervisorSpec {
     pub children: Vec<ChildSpec>,
     /// How the children are stopped when the supervisor shuts down.
     pub shutdown_order: ShutdownOrder,
+    /// A dynamic supervisor's (see [`DynamicSupervisorSpec`](crate::supervisor::DynamicSupervisorSpec)).
+    pub(crate) dynamic: bool,
+    pub(crate) max_children: Option<usize>,
 }
 
 impl SupervisorSpec {
