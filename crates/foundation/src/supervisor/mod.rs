@@ -11,6 +11,7 @@
 //! | [`Restart`] | `restart` | `Permanent` |
 //! | [`Shutdown`] | `shutdown` | 5 s for workers, `Infinity` for supervisors |
 //! | [`ChildSpec`] | child specification | |
+//! | [`AutoShutdown`], [`ChildSpec::significant`] | `auto_shutdown`, `significant` (OTP 24) | `Never`, `false` |
 //! | [`SupervisorRef::start_child`] and friends | `supervisor:start_child/2`, ... | |
 //! | [`DynamicSupervisorSpec`], [`DynamicSupervisorRef`] | `simple_one_for_one` (Elixir's `DynamicSupervisor`) | no `max_children` limit |
 //!
@@ -82,6 +83,19 @@
 //! To reach a child across restarts, give it a registered name ([`ChildSpec::name`]); every
 //! incarnation registers it.
 //!
+//! # Automatic shutdown
+//!
+//! A child marked [`significant`](ChildSpec::significant) ends its supervisor when it ends by
+//! itself and is not restarted (a transient child after a normal exit, a temporary one after any
+//! exit): at once under [`AutoShutdown::AnySignificant`], once no other significant child runs or
+//! is being restarted under [`AutoShutdown::AllSignificant`]. The supervisor then stops its other
+//! children and exits with `Shutdown`, which its own supervisor does not take for a failure of a
+//! transient child. A child stopped with [`terminate_child`](SupervisorRef::terminate_child) never
+//! triggers it. As in OTP, a significant child must be transient or temporary, and the supervisor's
+//! `auto_shutdown` must not be `Never`: otherwise the child is refused with a
+//! [`ConfigError`](crate::ConfigError) naming `children[].significant` (or `significant` for a
+//! child added later).
+//!
 //! # Dynamic supervisors
 //!
 //! [`Node::spawn_dynamic_supervisor`](crate::Node::spawn_dynamic_supervisor) starts a supervisor
@@ -124,6 +138,6 @@ pub use dynamic::{DynamicSupervisorRef, DynamicSupervisorSpec};
 pub use error::SupervisorError;
 pub use handle::SupervisorRef;
 pub use spec::{
-    ChildKind, ChildSpec, DEFAULT_WORKER_SHUTDOWN, Restart, RestartIntensity, Shutdown,
-    ShutdownOrder, Strategy, SupervisorSpec,
+    AutoShutdown, ChildKind, ChildSpec, DEFAULT_WORKER_SHUTDOWN, Restart, RestartIntensity,
+    Shutdown, ShutdownOrder, Strategy, SupervisorSpec,
 };

@@ -11,7 +11,7 @@
 //! before starting the group again).
 
 use crate::supervisor::server::{Supervisor, SupervisorMsg};
-use crate::supervisor::{ChildStatus, Restart, Strategy, SupervisorError};
+use crate::supervisor::{AutoShutdown, ChildStatus, Restart, Strategy, SupervisorError};
 use crate::{Context, ExitReason};
 
 impl Supervisor {
@@ -52,17 +52,32 @@ impl Supervisor {
             Restart::Transient => !reason.is_normal(),
             Restart::Temporary => false,
         };
-        if self.children[index].spec.restart == Restart::Temporary {
-            self.children.remove(index);
-            return Ok(());
-        }
         if !restart {
-            if self.dynamic {
+            let significant = self.children[index].spec.significant;
+            if self.dynamic || self.children[index].spec.restart == Restart::Temporary {
                 self.children.remove(index);
             }
-            return Ok(());
+            return if significant && self.shuts_down_after_significant() {
+                Err(ExitReason::Shutdown(None))
+            } else {
+                Ok(())
+            };
         }
         self.restart(ctx, index, reason).await
+    }
+
+    /// A significant child has ended for good: whether the supervisor shuts down now (OTP's
+    /// `auto_shutdown`). Under `AllSignificant`, once no other significant child runs or is
+    /// being restarted.
+    fn shuts_down_after_significant(&self) -> bool {
+        match self.auto_shutdown {
+            AutoShutdown::Never => false,
+            AutoShutdown::AnySignificant => true,
+            AutoShutdown::AllSignificant => !self
+                .children
+                .iter()
+                .any(|c| c.spec.significant && c.status != ChildStatus::Stopped),
+        }
     }
 
     /// The supervisor's own message to try again (OTP's `try_again_restart`): restarts child

@@ -15,8 +15,8 @@ use crate::engine::process_block::AnyProcess;
 use crate::error::{ConfigError, SpawnError};
 use crate::supervisor::child::{ChildProcess, StartMode};
 use crate::supervisor::{
-    ChildInfo, ChildSpec, ChildStatus, Restart, RestartIntensity, ShutdownOrder, Strategy,
-    SupervisorError, SupervisorSpec,
+    AutoShutdown, ChildInfo, ChildSpec, ChildStatus, Restart, RestartIntensity, ShutdownOrder,
+    Strategy, SupervisorError, SupervisorSpec,
 };
 use crate::{BoxError, Context, ExitReason, Pid, Process, ReplyTo};
 
@@ -76,6 +76,7 @@ pub(crate) struct Supervisor {
     /// A dynamic supervisor's: children not to be restarted are forgotten, not kept stopped.
     pub(super) dynamic: bool,
     max_children: Option<usize>,
+    pub(super) auto_shutdown: AutoShutdown,
     /// When the restarts within the last period happened, oldest first.
     pub(super) restarts: VecDeque<Instant>,
     /// Told how `init` went, for a caller that waits for the start (as OTP's `start_link`).
@@ -92,6 +93,7 @@ impl Supervisor {
             children: Vec::new(),
             dynamic: spec.dynamic,
             max_children: spec.max_children,
+            auto_shutdown: spec.auto_shutdown,
             restarts: VecDeque::new(),
             ready: None,
         }
@@ -131,6 +133,9 @@ impl Supervisor {
                 format_args!("{:?}", &*spec.id),
                 allowed,
             )));
+        }
+        for spec in &self.specs {
+            spec.check_significant(self.auto_shutdown, "children[].significant")?;
         }
         for spec in std::mem::take(&mut self.specs) {
             self.children.push(Child::new(spec));
@@ -238,6 +243,8 @@ impl Process for Supervisor {
                         "\"\"",
                         "non-empty ids, unique within the supervisor",
                     )))
+                } else if let Err(e) = spec.check_significant(self.auto_shutdown, "significant") {
+                    Err(SupervisorError::Config(e))
                 } else if self.find(&spec.id).is_some() {
                     Err(SupervisorError::AlreadyPresent(spec.id.to_string()))
                 } else if let Some(max_children) =
