@@ -12,7 +12,9 @@ use crate::node::services::Services;
 use crate::process::builder::ProcessBuilder;
 use crate::registry::{Groups, Registry};
 use crate::supervisor::server::Supervisor;
-use crate::supervisor::{SupervisorError, SupervisorRef, SupervisorSpec};
+use crate::supervisor::{
+    DynamicSupervisorRef, DynamicSupervisorSpec, SupervisorError, SupervisorRef, SupervisorSpec,
+};
 use crate::timer;
 use crate::{ExitReason, Pid, Process, ProcessInfo, ProcessRef, TimerRef};
 
@@ -82,6 +84,23 @@ impl Node {
         spec: SupervisorSpec,
     ) -> Result<SupervisorRef, SupervisorError> {
         self.start_supervisor(spec, None).await
+    }
+
+    /// Starts a dynamic supervisor (see [`DynamicSupervisorSpec`]): no children until
+    /// [`DynamicSupervisorRef::start_child`] adds them, each from the spec's template and its
+    /// own arguments (OTP's `simple_one_for_one`, Elixir's `DynamicSupervisor`).
+    ///
+    /// # Cancel safety
+    ///
+    /// As [`spawn_supervisor`](Self::spawn_supervisor)'s: dropping the future stops the
+    /// supervisor.
+    pub async fn spawn_dynamic_supervisor<A>(
+        &self,
+        spec: DynamicSupervisorSpec<A>,
+    ) -> Result<DynamicSupervisorRef<A>, SupervisorError> {
+        let (spec, template) = spec.into_parts();
+        let supervisor = self.start_supervisor(spec, None).await?;
+        Ok(DynamicSupervisorRef::new(supervisor, template))
     }
 
     pub(crate) async fn start_supervisor(

@@ -10,12 +10,31 @@ use crate::supervisor::{ChildKind, Restart};
 pub struct ChildInfo {
     /// The child's id.
     pub id: String,
-    /// Its current pid; `None` while it is not running.
+    /// Its current pid; `None` while it is not running (OTP's `undefined` or `restarting`:
+    /// see [`status`](Self::status)).
     pub pid: Option<Pid>,
+    /// Running, being restarted, or stopped.
+    pub status: ChildStatus,
     /// Worker or supervisor.
     pub kind: ChildKind,
     /// Its restart policy.
     pub restart: Restart,
     /// How many times the supervisor has restarted it.
     pub restarts: u64,
+}
+
+/// Whether a child runs: the three values OTP's `which_children` gives for a child's pid.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum ChildStatus {
+    /// Running, with the pid in [`ChildInfo::pid`] (OTP: a pid).
+    Running,
+    /// It ended and must be restarted, but the last attempt failed: the supervisor tries again
+    /// after answering the requests that came in meanwhile (OTP: `restarting`).
+    Restarting,
+    /// Not running and not to be restarted: stopped by
+    /// [`terminate_child`](crate::supervisor::SupervisorRef::terminate_child), a transient
+    /// child that ended normally, or a child a failed restart did not reach (OTP:
+    /// `undefined`).
+    Stopped,
 }

@@ -19,6 +19,11 @@ pub enum SupervisorError {
     AlreadyPresent(String),
     /// The child is running; stop it first.
     Running(String),
+    /// The child is being restarted (its last restart attempt failed and the supervisor will
+    /// try again): it can be stopped with
+    /// [`terminate_child`](crate::supervisor::SupervisorRef::terminate_child), not restarted or
+    /// deleted (OTP's `{error, restarting}`).
+    Restarting(String),
     /// Starting the child failed (or, with an empty `id`, spawning the supervisor itself).
     /// The `error` is the [`source`](std::error::Error::source).
     StartFailed {
@@ -43,6 +48,13 @@ pub enum SupervisorError {
         /// The child's last exit reason.
         last_exit: ExitReason,
     },
+    /// A dynamic supervisor has as many children as its
+    /// [`max_children`](crate::supervisor::DynamicSupervisorSpec::max_children) allows (OTP's
+    /// `{error, max_children}` of Elixir's `DynamicSupervisor`).
+    MaxChildren {
+        /// The limit.
+        max_children: usize,
+    },
     /// The supervisor could not be reached (it has exited). The [`CallError`] is the
     /// [`source`](std::error::Error::source).
     Unavailable(CallError),
@@ -54,6 +66,7 @@ impl fmt::Display for SupervisorError {
             SupervisorError::NotFound(id) => write!(f, "no child `{id}`"),
             SupervisorError::AlreadyPresent(id) => write!(f, "a child `{id}` exists already"),
             SupervisorError::Running(id) => write!(f, "child `{id}` is running"),
+            SupervisorError::Restarting(id) => write!(f, "child `{id}` is being restarted"),
             SupervisorError::StartFailed { id, .. } if id.is_empty() => {
                 f.write_str("the supervisor could not be spawned")
             }
@@ -66,6 +79,11 @@ impl fmt::Display for SupervisorError {
                      {period:?} (last exit: {last_exit})"
                 )
             }
+            SupervisorError::MaxChildren { max_children } => write!(
+                f,
+                "the supervisor has `max_children` = {max_children} children already: allowed \
+                 values are 0 to {max_children} children"
+            ),
             SupervisorError::Unavailable(_) => f.write_str("the supervisor is unavailable"),
         }
     }

@@ -80,7 +80,17 @@ impl SupervisorRef {
         self.request(|r| SupervisorMsg::DeleteChild(id, r)).await?
     }
 
-    /// The children in start order (OTP's `which_children`).
+    /// The children, each with its pid and [`ChildStatus`](crate::supervisor::ChildStatus)
+    /// (OTP's `which_children`: a pid, `restarting` or `undefined`).
+    ///
+    /// They are listed in start order: the spec's children first, then those added by
+    /// [`start_child`](Self::start_child), oldest first. OTP lists the most recent first; we
+    /// differ on purpose (see [`supervisor`](crate::supervisor#differences-from-otp)): call
+    /// `.iter().rev()` for OTP's order.
+    ///
+    /// A supervisor answers between two restart attempts of a child whose restart failed, so
+    /// this answers promptly even then; it waits only for an attempt under way (a child's
+    /// `init`), as OTP's does.
     ///
     /// # Cancel safety
     ///
@@ -116,6 +126,22 @@ impl SupervisorRef {
         Ok(Some(ProcessRef::from_retained(shared)))
     }
 
+    /// The child `id` if it is a supervisor: a handle to manage that subtree (its own
+    /// `start_child`, `which_children`, ...). `None` if there is no such child or it is a
+    /// worker. The handle stays valid across the nested supervisor's restarts by this one (a
+    /// restarted supervisor starts again from its spec: children added to it by `start_child`
+    /// are gone, as in OTP); while it is being restarted, requests wait in its mailbox.
+    ///
+    /// # Cancel safety
+    ///
+    /// Cancel safe: it only reads, so dropping the future changes nothing.
+    pub async fn child_supervisor(
+        &self,
+        id: &str,
+    ) -> Result<Option<SupervisorRef>, SupervisorError> {
+        Ok(self.child::<SupervisorMsg>(id).await?.map(|inner| SupervisorRef { inner }))
+    }
+
     /// Waits until the supervisor has exited and returns why.
     ///
     /// # Cancel safety
@@ -145,7 +171,7 @@ impl SupervisorRef {
         }
     }
 
-    async fn request<R: Send + 'static>(
+    pub(super) async fn request<R: Send + 'static>(
         &self,
         make: impl FnOnce(ReplyTo<R>) -> SupervisorMsg,
     ) -> Result<R, SupervisorError> {

@@ -11,7 +11,9 @@
 //! | [`Restart`] | `restart` | `Permanent` |
 //! | [`Shutdown`] | `shutdown` | 5 s for workers, `Infinity` for supervisors |
 //! | [`ChildSpec`] | child specification | |
+//! | [`AutoShutdown`], [`ChildSpec::significant`] | `auto_shutdown`, `significant` (OTP 24) | `Never`, `false` |
 //! | [`SupervisorRef::start_child`] and friends | `supervisor:start_child/2`, ... | |
+//! | [`DynamicSupervisorSpec`], [`DynamicSupervisorRef`] | `simple_one_for_one` (Elixir's `DynamicSupervisor`) | no `max_children` limit |
 //!
 //! # Restarts
 //!
@@ -21,6 +23,36 @@
 //! the supervisor stops all its children and exits with
 //! [`SupervisorError::RestartIntensityReached`], naming the child that failed last. Its own
 //! supervisor, if any, then decides what to do: failures escalate up the tree.
+//!
+//! # Restarting, one attempt at a time
+//!
+//! A restart is one attempt: the strategy stops what it must and starts the group again (the
+//! child alone, every child, or the child and those after it), each start waiting for that child's
+//! `init`. If a start in the group fails (an `init` that fails, a name taken), the supervisor does
+//! not loop: as OTP's `try_again_restart`, it marks the child that failed
+//! [`ChildStatus::Restarting`] and sends itself a message to try again. The requests that came in
+//! meanwhile ([`which_children`](SupervisorRef::which_children),
+//! [`start_child`](SupervisorRef::start_child),
+//! [`terminate_child`](SupervisorRef::terminate_child), ...) are answered first, so a supervisor
+//! stays responsive while a child keeps failing to start; it is busy only during one attempt, as
+//! OTP's is. Every attempt counts against the intensity, so a child that cannot start any more
+//! ends the supervisor, naming the child. The next attempt is a restart of the child that failed
+//! like any other: under `OneForAll` it stops the children the failed attempt had started and
+//! starts them all again; under `RestForOne` it starts again from the child that failed (the
+//! children before it in the tail are up already); under `OneForOne` it starts the child alone.
+//!
+//! A child being restarted is listed with pid `None` and status `Restarting`.
+//! [`terminate_child`](SupervisorRef::terminate_child) stops the attempts (the child is then
+//! `Stopped`); [`restart_child`](SupervisorRef::restart_child) and
+//! [`delete_child`](SupervisorRef::delete_child) answer [`SupervisorError::Restarting`], as OTP's
+//! `{error, restarting}`.
+//!
+//! # What a supervisor keeps
+//!
+//! A child's spec is kept for its restarts, with what its factory captured. A temporary child is
+//! never restarted, so once it has started its factory is dropped (OTP keeps no start arguments
+//! for temporary children): whatever the factory captured lives only as long as the running child
+//! needs it.
 //!
 //! # Start and shutdown order
 //!
@@ -50,18 +82,62 @@
 //!
 //! To reach a child across restarts, give it a registered name ([`ChildSpec::name`]); every
 //! incarnation registers it.
+//!
+//! # Automatic shutdown
+//!
+//! A child marked [`significant`](ChildSpec::significant) ends its supervisor when it ends by
+//! itself and is not restarted (a transient child after a normal exit, a temporary one after any
+//! exit): at once under [`AutoShutdown::AnySignificant`], once no other significant child runs or
+//! is being restarted under [`AutoShutdown::AllSignificant`]. The supervisor then stops its other
+//! children and exits with `Shutdown`, which its own supervisor does not take for a failure of a
+//! transient child. A child stopped with [`terminate_child`](SupervisorRef::terminate_child) never
+//! triggers it. As in OTP, a significant child must be transient or temporary, and the supervisor's
+//! `auto_shutdown` must not be `Never`: otherwise the child is refused with a
+//! [`ConfigError`](crate::ConfigError) naming `children[].significant` (or `significant` for a
+//! child added later).
+//!
+//! # Dynamic supervisors
+//!
+//! [`Node::spawn_dynamic_supervisor`](crate::Node::spawn_dynamic_supervisor) starts a supervisor
+//! of one kind of child, OTP's `simple_one_for_one`: its [`DynamicSupervisorSpec`] holds a template
+//! that makes each child's spec from that child's arguments, and
+//! [`DynamicSupervisorRef::start_child`] takes the arguments. Children restart one-for-one with
+//! their own arguments; one that is not to be restarted, or is stopped by
+//! [`DynamicSupervisorRef::terminate_child`] (by pid), is forgotten. `max_children` bounds how many
+//! run at once: beyond, [`SupervisorError::MaxChildren`]. It shuts its children down all at once
+//! ([`ShutdownOrder::Concurrent`]), as OTP's.
+//!
+//! # Subtrees
+//!
+//! [`SupervisorRef::child_supervisor`] gives a handle to a nested supervisor, to manage that
+//! subtree with the same requests. The handle reaches every incarnation of the nested supervisor;
+//! one restarted by its parent starts again from its spec.
+//!
+//! # Differences from OTP
+//!
+//! - [`which_children`](SupervisorRef::which_children) lists children in start order (the spec's,
+//!   then each `start_child` after); OTP lists the most recent first. Start order is the order the
+//!   spec reads and the one restarts and strategies are described in; a Rust caller reverses a
+//!   `Vec` at no cost when it wants OTP's.
+//! - Ids are strings, and a spec with a repeated or empty id is a
+//!   [`SupervisorError::Config`] naming the field (`children[].id`) and the id, rather than
+//!   OTP's `{duplicate_child_name, Id}`.
 
 pub(crate) mod child;
 mod child_info;
+mod dynamic;
 mod error;
 mod handle;
+mod restart;
 pub(crate) mod server;
+mod shutdown;
 mod spec;
 
-pub use child_info::ChildInfo;
+pub use child_info::{ChildInfo, ChildStatus};
+pub use dynamic::{DynamicSupervisorRef, DynamicSupervisorSpec};
 pub use error::SupervisorError;
 pub use handle::SupervisorRef;
 pub use spec::{
-    ChildKind, ChildSpec, DEFAULT_WORKER_SHUTDOWN, Restart, RestartIntensity, Shutdown,
-    ShutdownOrder, Strategy, SupervisorSpec,
+    AutoShutdown, ChildKind, ChildSpec, DEFAULT_WORKER_SHUTDOWN, Restart, RestartIntensity,
+    Shutdown, ShutdownOrder, Strategy, SupervisorSpec,
 };

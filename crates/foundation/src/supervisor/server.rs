@@ -15,8 +15,8 @@ use crate::engine::process_block::AnyProcess;
 use crate::error::{ConfigError, SpawnError};
 use crate::supervisor::child::{ChildProcess, StartMode};
 use crate::supervisor::{
-    ChildInfo, ChildSpec, Restart, RestartIntensity, Shutdown, ShutdownOrder, Strategy,
-    SupervisorError, SupervisorSpec,
+    AutoShutdown, ChildInfo, ChildSpec, ChildStatus, Restart, RestartIntensity, ShutdownOrder,
+    Strategy, SupervisorError, SupervisorSpec,
 };
 use crate::{BoxError, Context, ExitReason, Pid, Process, ReplyTo};
 
@@ -24,33 +24,41 @@ use crate::{BoxError, Context, ExitReason, Pid, Process, ReplyTo};
 pub(crate) enum SupervisorMsg {
     StartChild(ChildSpec, ReplyTo<Result<Pid, SupervisorError>>),
     TerminateChild(Arc<str>, ReplyTo<Result<(), SupervisorError>>),
+    /// Stops the child `pid` and forgets it (a dynamic supervisor's `terminate_child`).
+    TerminatePid(Pid, ReplyTo<Result<(), SupervisorError>>),
     RestartChild(Arc<str>, ReplyTo<Result<Pid, SupervisorError>>),
     DeleteChild(Arc<str>, ReplyTo<Result<(), SupervisorError>>),
     WhichChildren(ReplyTo<Vec<ChildInfo>>),
     Child(Arc<str>, ReplyTo<Option<Arc<dyn AnyProcess>>>),
+    /// The supervisor's own: try again to restart this child, whose last attempt failed with
+    /// this reason (OTP's `try_again_restart`).
+    TryAgainRestart(Arc<str>, ExitReason),
 }
 
-struct Child {
-    spec: ChildSpec,
+/// A child as its supervisor holds it: its spec, its address, whether it runs.
+pub(super) struct Child {
+    pub(super) spec: ChildSpec,
     /// The child's address, kept across restarts; `None` before its first start.
-    handle: Option<ChildProcess>,
-    running: bool,
-    restarts: u64,
+    pub(super) handle: Option<ChildProcess>,
+    pub(super) status: ChildStatus,
+    pub(super) restarts: u64,
 }
 
 impl Child {
     fn new(spec: ChildSpec) -> Self {
-        Child { spec, handle: None, running: false, restarts: 0 }
+        Child { spec, handle: None, status: ChildStatus::Stopped, restarts: 0 }
     }
 
-    fn running_pid(&self) -> Option<Pid> {
-        self.handle.as_ref().filter(|_| self.running).map(ChildProcess::pid)
+    pub(super) fn running_pid(&self) -> Option<Pid> {
+        let running = self.status == ChildStatus::Running;
+        self.handle.as_ref().filter(|_| running).map(ChildProcess::pid)
     }
 
     fn info(&self) -> ChildInfo {
         ChildInfo {
             id: self.spec.id.to_string(),
             pid: self.running_pid(),
+            status: self.status,
             kind: self.spec.kind,
             restart: self.spec.restart,
             restarts: self.restarts,
@@ -59,12 +67,18 @@ impl Child {
 }
 
 pub(crate) struct Supervisor {
-    strategy: Strategy,
+    pub(super) strategy: Strategy,
     shutdown_order: ShutdownOrder,
-    intensity: RestartIntensity,
+    pub(super) intensity: RestartIntensity,
     specs: Vec<ChildSpec>,
-    children: Vec<Child>,
-    restarts: VecDeque<Instant>,
+    /// In start order.
+    pub(super) children: Vec<Child>,
+    /// A dynamic supervisor's: children not to be restarted are forgotten, not kept stopped.
+    pub(super) dynamic: bool,
+    max_children: Option<usize>,
+    pub(super) auto_shutdown: AutoShutdown,
+    /// When the restarts within the last period happened, oldest first.
+    pub(super) restarts: VecDeque<Instant>,
     /// Told how `init` went, for a caller that waits for the start (as OTP's `start_link`).
     ready: Option<tokio::sync::oneshot::Sender<Result<(), SupervisorError>>>,
 }
@@ -77,6 +91,9 @@ impl Supervisor {
             intensity: spec.intensity,
             specs: spec.children,
             children: Vec::new(),
+            dynamic: spec.dynamic,
+            max_children: spec.max_children,
+            auto_shutdown: spec.auto_shutdown,
             restarts: VecDeque::new(),
             ready: None,
         }
@@ -104,13 +121,21 @@ impl Supervisor {
         }
         let mut seen = std::collections::HashSet::new();
         for spec in &self.specs {
-            if spec.id.is_empty() || !seen.insert(spec.id.clone()) {
-                return Err(SupervisorError::Config(ConfigError::new(
-                    "children[].id",
-                    format_args!("{:?}", &*spec.id),
-                    "non-empty ids, unique within the supervisor",
-                )));
-            }
+            let allowed = if spec.id.is_empty() {
+                "non-empty ids"
+            } else if !seen.insert(spec.id.clone()) {
+                "ids no other child of the supervisor has (this one is repeated)"
+            } else {
+                continue;
+            };
+            return Err(SupervisorError::Config(ConfigError::new(
+                "children[].id",
+                format_args!("{:?}", &*spec.id),
+                allowed,
+            )));
+        }
+        for spec in &self.specs {
+            spec.check_significant(self.auto_shutdown, "children[].significant")?;
         }
         for spec in std::mem::take(&mut self.specs) {
             self.children.push(Child::new(spec));
@@ -127,27 +152,13 @@ impl Supervisor {
         self.children.iter().position(|c| c.running_pid() == Some(pid))
     }
 
-    fn find(&self, id: &str) -> Option<usize> {
+    pub(super) fn find(&self, id: &str) -> Option<usize> {
         self.children.iter().position(|c| &*c.spec.id == id)
-    }
-
-    /// Records a restart; `false` once more than the allowed restarts fall in one period.
-    fn allow_restart(&mut self) -> bool {
-        let now = Instant::now();
-        self.restarts.push_back(now);
-        while let Some(&oldest) = self.restarts.front() {
-            if now.duration_since(oldest) > self.intensity.period() {
-                self.restarts.pop_front();
-            } else {
-                break;
-            }
-        }
-        self.restarts.len() <= self.intensity.max_restarts() as usize
     }
 
     /// Starts child `index` and waits until its `init` has run, as OTP's `start_link`: the
     /// next child starts only once this one is up, and an `init` that fails is a failed start.
-    async fn start(
+    pub(super) async fn start(
         &mut self,
         ctx: &Context<SupervisorMsg>,
         index: usize,
@@ -175,8 +186,11 @@ impl Supervisor {
         let pid = child.handle.as_ref().map_or(ctx.pid(), ChildProcess::pid);
         match acked.await {
             Ok(Ok(())) => {
-                child.running = true;
+                child.status = ChildStatus::Running;
                 child.spec.started();
+                if child.spec.restart == Restart::Temporary {
+                    child.spec.forget_start();
+                }
                 Ok(pid)
             }
             Ok(Err(reason)) => {
@@ -186,166 +200,6 @@ impl Supervisor {
                 id,
                 error: SpawnError::InitFailed(ExitReason::Killed),
             }),
-        }
-    }
-
-    /// The caller stopped waiting for the start: kills the children caught in their `init`
-    /// (or in their stop after a failed start) and waits until they are gone. A child in its
-    /// `init` cannot be asked to stop (a trapped exit waits behind its `init`), so it is killed,
-    /// as OTP's `proc_lib` kills a process whose `start_link` timed out. The children that are
-    /// up are left to `terminate`.
-    async fn abandon_start(&mut self, ctx: &Context<SupervisorMsg>) {
-        for child in self.children.iter().filter(|c| !c.running) {
-            let Some(handle) = &child.handle else { continue };
-            let pid = handle.pid();
-            ctx.unlink(pid);
-            if ctx.node().kill(pid) {
-                handle.process().core().wait_exit_of(pid).await;
-            }
-        }
-    }
-
-    /// Stops a child on purpose, per its shutdown policy, and waits until it is gone.
-    async fn stop(ctx: &Context<SupervisorMsg>, child: &mut Child) {
-        Self::stop_all(ctx, std::iter::once(child)).await;
-    }
-
-    /// Stops children on purpose, all at once, each per its shutdown policy, and waits until
-    /// every one is gone. Every signal goes out first, each child's deadline counted from
-    /// then; the exits are then awaited one after another, each up to its own deadline (then
-    /// the child is killed). So the children stop together, as with one wait each, but the
-    /// supervisor waits with one waker whatever their number (a `join_all` over 100,000 stops
-    /// would park 100,000 wakers in the runtime at once, and the runtime keeps the room).
-    async fn stop_all<'c>(
-        ctx: &Context<SupervisorMsg>,
-        children: impl Iterator<Item = &'c mut Child>,
-    ) {
-        let now = Instant::now();
-        let mut stopping = Vec::new();
-        for child in children {
-            let Some(pid) = child.running_pid() else { continue };
-            child.running = false;
-            let Some(process) = &child.handle else { continue };
-            ctx.unlink(pid);
-            let deadline = match child.spec.shutdown {
-                Shutdown::BrutalKill => {
-                    ctx.node().kill(pid);
-                    None
-                }
-                Shutdown::Timeout(limit) => {
-                    ctx.exit(pid, ExitReason::Shutdown(None));
-                    Some(now + limit)
-                }
-                Shutdown::Infinity => {
-                    ctx.exit(pid, ExitReason::Shutdown(None));
-                    None
-                }
-            };
-            stopping.push((Arc::clone(process.process()), pid, deadline));
-        }
-        for (process, pid, deadline) in stopping {
-            let core = process.core();
-            if let Some(deadline) = deadline
-                && tokio::time::timeout_at(deadline, core.wait_exit_of(pid)).await.is_err()
-            {
-                ctx.node().kill(pid);
-            }
-            core.wait_exit_of(pid).await;
-        }
-    }
-
-    /// Stops the children in `range` (by index), last first.
-    async fn stop_range(&mut self, ctx: &Context<SupervisorMsg>, range: std::ops::Range<usize>) {
-        for index in range.rev() {
-            Self::stop(ctx, &mut self.children[index]).await;
-        }
-    }
-
-    /// Starts the children in `indices` that are not running, in order. A failure counts as a
-    /// restart of that child and is retried until the intensity runs out.
-    async fn restart_all(
-        &mut self,
-        ctx: &mut Context<SupervisorMsg>,
-        indices: impl Iterator<Item = usize> + Clone,
-    ) -> Result<(), ExitReason> {
-        for index in indices {
-            if self.children[index].running {
-                continue;
-            }
-            loop {
-                match self.start(ctx, index).await {
-                    Ok(_) => {
-                        self.children[index].restarts += 1;
-                        break;
-                    }
-                    Err(err) => {
-                        if !self.allow_restart() {
-                            return Err(self.gave_up(index, ExitReason::error(err)));
-                        }
-                    }
-                }
-            }
-        }
-        Ok(())
-    }
-
-    /// Temporary children stopped by a restart are not restarted: they are forgotten, as OTP
-    /// does.
-    fn forget_temporaries(&mut self, stopped: impl Fn(usize) -> bool) {
-        let mut i = 0;
-        self.children.retain(|child| {
-            let forget = stopped(i) && child.spec.restart == Restart::Temporary;
-            i += 1;
-            !forget
-        });
-    }
-
-    fn gave_up(&self, index: usize, last: ExitReason) -> ExitReason {
-        ExitReason::error(SupervisorError::RestartIntensityReached {
-            id: self.children[index].spec.id.to_string(),
-            max_restarts: self.intensity.max_restarts(),
-            period: self.intensity.period(),
-            last_exit: last,
-        })
-    }
-
-    async fn child_exited(
-        &mut self,
-        ctx: &mut Context<SupervisorMsg>,
-        index: usize,
-        reason: ExitReason,
-    ) -> Result<(), ExitReason> {
-        self.children[index].running = false;
-        let restart = match self.children[index].spec.restart {
-            Restart::Permanent => true,
-            Restart::Transient => !reason.is_normal(),
-            Restart::Temporary => false,
-        };
-        if self.children[index].spec.restart == Restart::Temporary {
-            self.children.remove(index);
-            return Ok(());
-        }
-        if !restart {
-            return Ok(());
-        }
-        if !self.allow_restart() {
-            return Err(self.gave_up(index, reason));
-        }
-        let len = self.children.len();
-        match self.strategy {
-            Strategy::OneForOne => self.restart_all(ctx, index..index + 1).await,
-            Strategy::OneForAll => {
-                self.stop_range(ctx, 0..len).await;
-                self.forget_temporaries(|i| i != index);
-                let len = self.children.len();
-                self.restart_all(ctx, 0..len).await
-            }
-            Strategy::RestForOne => {
-                self.stop_range(ctx, index + 1..len).await;
-                self.forget_temporaries(|i| i > index);
-                let len = self.children.len();
-                self.restart_all(ctx, index..len).await
-            }
         }
     }
 }
@@ -389,8 +243,14 @@ impl Process for Supervisor {
                         "\"\"",
                         "non-empty ids, unique within the supervisor",
                     )))
+                } else if let Err(e) = spec.check_significant(self.auto_shutdown, "significant") {
+                    Err(SupervisorError::Config(e))
                 } else if self.find(&spec.id).is_some() {
                     Err(SupervisorError::AlreadyPresent(spec.id.to_string()))
+                } else if let Some(max_children) =
+                    self.max_children.filter(|&max| self.children.len() >= max)
+                {
+                    Err(SupervisorError::MaxChildren { max_children })
                 } else {
                     self.children.push(Child::new(spec));
                     let index = self.children.len() - 1;
@@ -405,6 +265,7 @@ impl Process for Supervisor {
             SupervisorMsg::TerminateChild(id, reply) => {
                 let result = match self.find(&id) {
                     Some(index) => {
+                        // A child being restarted is stopped too: no attempt follows.
                         Self::stop(ctx, &mut self.children[index]).await;
                         if self.children[index].spec.restart == Restart::Temporary {
                             self.children.remove(index);
@@ -415,22 +276,39 @@ impl Process for Supervisor {
                 };
                 let _ = reply.reply(result);
             }
+            SupervisorMsg::TerminatePid(pid, reply) => {
+                let result = match self.position(pid) {
+                    Some(index) => {
+                        Self::stop(ctx, &mut self.children[index]).await;
+                        self.children.remove(index);
+                        Ok(())
+                    }
+                    None => Err(SupervisorError::NotFound(pid.to_string())),
+                };
+                let _ = reply.reply(result);
+            }
             SupervisorMsg::RestartChild(id, reply) => {
-                let result = match self.find(&id) {
-                    Some(index) if self.children[index].running => {
+                let result = match self.find(&id).map(|i| (i, self.children[i].status)) {
+                    Some((_, ChildStatus::Running)) => {
                         Err(SupervisorError::Running(id.to_string()))
                     }
-                    Some(index) => self.start(ctx, index).await,
+                    Some((_, ChildStatus::Restarting)) => {
+                        Err(SupervisorError::Restarting(id.to_string()))
+                    }
+                    Some((index, _)) => self.start(ctx, index).await,
                     None => Err(SupervisorError::NotFound(id.to_string())),
                 };
                 let _ = reply.reply(result);
             }
             SupervisorMsg::DeleteChild(id, reply) => {
-                let result = match self.find(&id) {
-                    Some(index) if self.children[index].running => {
+                let result = match self.find(&id).map(|i| (i, self.children[i].status)) {
+                    Some((_, ChildStatus::Running)) => {
                         Err(SupervisorError::Running(id.to_string()))
                     }
-                    Some(index) => {
+                    Some((_, ChildStatus::Restarting)) => {
+                        Err(SupervisorError::Restarting(id.to_string()))
+                    }
+                    Some((index, _)) => {
                         self.children.remove(index);
                         Ok(())
                     }
@@ -444,6 +322,11 @@ impl Process for Supervisor {
             SupervisorMsg::Child(id, reply) => {
                 let child = self.find(&id).and_then(|i| self.children[i].handle.as_ref());
                 let _ = reply.reply(child.map(|c| Arc::clone(c.process())));
+            }
+            SupervisorMsg::TryAgainRestart(id, last) => {
+                if let Err(gave_up) = self.try_again(ctx, &id, last).await {
+                    ctx.stop(gave_up);
+                }
             }
         }
         Ok(())

@@ -7,7 +7,7 @@ use std::time::Duration;
 use crate::error::SpawnError;
 use crate::supervisor::child::{ChildProcess, ChildStart, StartArgs, StartMode, start_child};
 use crate::supervisor::server::SupervisorMsg;
-use crate::{Context, DEFAULT_MAILBOX_CAPACITY, Name, Process};
+use crate::{Context, DEFAULT_MAILBOX_CAPACITY, ExitReason, Name, Process};
 
 /// How a supervisor reacts when a child ends and must be restarted (OTP's restart strategy).
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
@@ -122,6 +122,7 @@ pub struct ChildSpec {
     pub(crate) restart: Restart,
     pub(crate) shutdown: Shutdown,
     pub(crate) kind: ChildKind,
+    pub(crate) significant: bool,
     pub(crate) args: StartArgs,
     /// Run if the child never starts (see [`Unstarted`]).
     pub(crate) unstarted: Option<Arc<Unstarted>>,
@@ -204,6 +205,7 @@ impl ChildSpec {
             restart: Restart::Permanent,
             shutdown,
             kind,
+            significant: false,
             args: StartArgs { name: None, capacity, memory_limit: None },
             unstarted: None,
         }
@@ -223,10 +225,33 @@ impl ChildSpec {
         }
     }
 
+    /// Lets go of what starts the child (its factory and what the factory captured), as OTP
+    /// keeps no start arguments for a temporary child: it is never started again.
+    pub(crate) fn forget_start(&mut self) {
+        self.start = Arc::new(|_, _, _, _| {
+            Err(SpawnError::InitFailed(ExitReason::error("a temporary child is never restarted")))
+        });
+    }
+
     /// When to restart the child (default [`Restart::Permanent`]).
     pub fn restart(mut self, restart: Restart) -> Self {
         self.restart = restart;
         self
+    }
+
+    /// Marks the child significant for its supervisor's [`AutoShutdown`] (OTP's `significant`
+    /// child option; default `false`). Only a transient or temporary child may be significant,
+    /// and only under a supervisor whose `auto_shutdown` is not `Never`: otherwise the
+    /// supervisor refuses the child (a [`ConfigError`](crate::ConfigError) naming
+    /// `children[].significant`, or `significant` for [`start_child`](crate::supervisor::SupervisorRef::start_child)).
+    pub fn significant(mut self, significant: bool) -> Self {
+        self.significant = significant;
+        self
+    }
+
+    /// Whether the child is significant (see [`significant`](Self::significant)).
+    pub fn is_significant(&self) -> bool {
+        self.significant
     }
 
     /// How to stop the child (default 5 s for a worker, [`Shutdown::Infinity`] for a
@@ -298,10 +323,27 @@ impl fmt::Debug for ChildSpec {
             .field("restart", &self.restart)
             .field("shutdown", &self.shutdown)
             .field("kind", &self.kind)
+            .field("significant", &self.significant)
             .field("name", &self.args.name)
             .field("mailbox_capacity", &self.args.capacity)
             .finish_non_exhaustive()
     }
+}
+
+/// Whether a supervisor shuts itself down when its significant children end (OTP 24's
+/// `auto_shutdown` supervisor flag; see [`ChildSpec::significant`]).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum AutoShutdown {
+    /// Never: the default, as in OTP. A significant child is then refused.
+    #[default]
+    Never,
+    /// When any significant child ends by itself and is not restarted (a transient one after
+    /// a normal exit, a temporary one after any exit), the supervisor stops its other children
+    /// and exits with `Shutdown`.
+    AnySignificant,
+    /// As `AnySignificant`, once the last significant child still running has so ended.
+    AllSignificant,
 }
 
 /// In which order a supervisor stops its children when it shuts down.
@@ -334,6 +376,12 @@ pub struct SupervisorSpec {
     pub children: Vec<ChildSpec>,
     /// How the children are stopped when the supervisor shuts down.
     pub shutdown_order: ShutdownOrder,
+    /// Whether significant children ending shut the supervisor down (default
+    /// [`AutoShutdown::Never`]).
+    pub auto_shutdown: AutoShutdown,
+    /// A dynamic supervisor's (see [`DynamicSupervisorSpec`](crate::supervisor::DynamicSupervisorSpec)).
+    pub(crate) dynamic: bool,
+    pub(crate) max_children: Option<usize>,
 }
 
 impl SupervisorSpec {
@@ -360,9 +408,44 @@ impl SupervisorSpec {
         self
     }
 
+    /// Sets the automatic shutdown.
+    pub fn auto_shutdown(mut self, auto_shutdown: AutoShutdown) -> Self {
+        self.auto_shutdown = auto_shutdown;
+        self
+    }
+
     /// Adds a child after the others.
     pub fn child(mut self, child: ChildSpec) -> Self {
         self.children.push(child);
         self
+    }
+}
+
+impl ChildSpec {
+    /// OTP's rules for `significant`: only for transient and temporary children, and only under
+    /// a supervisor with an automatic shutdown. `field` names the setting as the caller spells it.
+    pub(crate) fn check_significant(
+        &self,
+        auto_shutdown: AutoShutdown,
+        field: &'static str,
+    ) -> Result<(), crate::ConfigError> {
+        if !self.significant {
+            return Ok(());
+        }
+        if self.restart == Restart::Permanent {
+            return Err(crate::ConfigError::new(
+                field,
+                format_args!("true (child {:?}, permanent)", &*self.id),
+                "false for a permanent child; true only for a transient or temporary one",
+            ));
+        }
+        if auto_shutdown == AutoShutdown::Never {
+            return Err(crate::ConfigError::new(
+                field,
+                format_args!("true (child {:?}, auto_shutdown never)", &*self.id),
+                "false unless the supervisor's auto_shutdown is AnySignificant or AllSignificant",
+            ));
+        }
+        Ok(())
     }
 }
