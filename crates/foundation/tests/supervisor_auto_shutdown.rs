@@ -116,7 +116,7 @@ async fn all_significant_shuts_down_once_the_last_significant_child_ends() {
     assert!(node.is_alive(sup.pid()), "b still runs");
     // terminate_child is not an end by itself: no shutdown, as OTP.
     let c = worker("c").restart(Restart::Transient).significant(true);
-    sup.start_child(c).await.unwrap();
+    sup.start_child(c).await.unwrap().expect("started, not ignored");
     sup.terminate_child("c").await.unwrap();
     assert!(node.is_alive(sup.pid()));
     end(&node, &sup, "b", ExitReason::Normal).await;

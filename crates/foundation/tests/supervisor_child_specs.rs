@@ -94,7 +94,7 @@ async fn which_children_lists_in_start_order() {
         )
         .await
         .unwrap();
-    sup.start_child(holding("c", &data)).await.unwrap();
+    sup.start_child(holding("c", &data)).await.unwrap().expect("started, not ignored");
     let listed = sup.which_children().await.unwrap();
     let ids: Vec<_> = listed.iter().map(|c| c.id.as_str()).collect();
     assert_eq!(ids, ["a", "b", "c"]);

@@ -62,8 +62,8 @@ async fn children_start_from_one_template_with_their_own_arguments() {
         .await
         .unwrap();
     assert!(sup.which_children().await.unwrap().is_empty());
-    let one = sup.start_child(1).await.unwrap();
-    let two = sup.start_child(2).await.unwrap();
+    let one = sup.start_child(1).await.unwrap().expect("started, not ignored");
+    let two = sup.start_child(2).await.unwrap().expect("started, not ignored");
     assert_eq!((arg_of(&node, one).await, arg_of(&node, two).await), (1, 2));
     let listed = sup.which_children().await.unwrap();
     let ids: Vec<_> = listed.iter().map(|c| c.id.as_str()).collect();
@@ -93,15 +93,18 @@ async fn max_children_is_an_error_when_reached() {
         .spawn_dynamic_supervisor(DynamicSupervisorSpec::new(echo("echo")).max_children(2))
         .await
         .unwrap();
-    let first = sup.start_child(1).await.unwrap();
-    sup.start_child(2).await.unwrap();
+    let first = sup.start_child(1).await.unwrap().expect("started, not ignored");
+    sup.start_child(2).await.unwrap().expect("started, not ignored");
     let refused = sup.start_child(3).await.unwrap_err();
     assert!(matches!(refused, SupervisorError::MaxChildren { max_children: 2 }), "{refused:?}");
     assert!(refused.to_string().contains("max_children"), "{refused}");
     assert_eq!(sup.which_children().await.unwrap().len(), 2);
     // Room again once a child is gone.
     sup.terminate_child(first).await.unwrap();
-    assert_eq!(arg_of(&node, sup.start_child(4).await.unwrap()).await, 4);
+    assert_eq!(
+        arg_of(&node, sup.start_child(4).await.unwrap().expect("started, not ignored")).await,
+        4
+    );
 }
 
 /// OTP's `simple_one_for_one`: a child that is not restarted is forgotten (a transient child
@@ -116,8 +119,8 @@ async fn children_that_are_not_restarted_are_forgotten() {
         }))
         .await
         .unwrap();
-    let transient = sup.start_child(1).await.unwrap();
-    let temporary = sup.start_child(2).await.unwrap();
+    let transient = sup.start_child(1).await.unwrap().expect("started, not ignored");
+    let temporary = sup.start_child(2).await.unwrap().expect("started, not ignored");
     stop(&node, transient, ExitReason::Normal).await;
     stop(&node, temporary, ExitReason::error("boom")).await;
     assert!(sup.which_children().await.unwrap().is_empty());
@@ -145,7 +148,11 @@ async fn a_nested_supervisor_is_managed_through_its_parent() {
     let sub = parent.child_supervisor("sub").await.unwrap().expect("a supervisor");
     let sub_pid = parent.which_children().await.unwrap()[0].pid;
     assert_eq!(Some(sub.pid()), sub_pid);
-    let extra = sub.start_child(ChildSpec::worker("extra", || Echo { arg: 8 })).await.unwrap();
+    let extra = sub
+        .start_child(ChildSpec::worker("extra", || Echo { arg: 8 }))
+        .await
+        .unwrap()
+        .expect("started, not ignored");
     assert_eq!(arg_of(&node, extra).await, 8);
     let ids: Vec<_> = sub.which_children().await.unwrap().into_iter().map(|c| c.id).collect();
     assert_eq!(ids, ["w", "extra"]);

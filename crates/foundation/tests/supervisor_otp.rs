@@ -605,7 +605,7 @@ async fn a_transient_child_is_restarted_only_after_an_abnormal_exit() {
         assert_eq!(listed[0].pid, None, "not restarted after {reason}");
         assert_eq!(listed[0].restarts, 2);
         assert_eq!(listed[0].restart, Restart::Transient);
-        pid = sup.restart_child("t").await.unwrap();
+        pid = sup.restart_child("t").await.unwrap().expect("started, not ignored");
     }
     assert_eq!(pid_of(&sup, "other").await, other);
 }
@@ -873,7 +873,7 @@ async fn shutdown_timeout_kills_a_child_that_ignores_the_shutdown_signal() {
     assert!(children(&sup).await.iter().all(|c| c.pid.is_none()));
 
     // The same when the supervisor itself is stopped.
-    let stubborn = sup.restart_child("stubborn").await.unwrap();
+    let stubborn = sup.restart_child("stubborn").await.unwrap().expect("started, not ignored");
     ping(&node, stubborn).await;
     take(&log);
     let t0 = Instant::now();
@@ -1076,9 +1076,16 @@ async fn start_terminate_restart_and_delete_children() {
     assert_eq!(children(&sup).await, []);
 
     // start_child: listed last, running, supervised.
-    let a = sup.start_child(Worker::new("a", &log).spec()).await.unwrap();
-    let b =
-        sup.start_child(Worker::new("b", &log).spec().restart(Restart::Transient)).await.unwrap();
+    let a = sup
+        .start_child(Worker::new("a", &log).spec())
+        .await
+        .unwrap()
+        .expect("started, not ignored");
+    let b = sup
+        .start_child(Worker::new("b", &log).spec().restart(Restart::Transient))
+        .await
+        .unwrap()
+        .expect("started, not ignored");
     assert_eq!(ping(&node, a).await, a);
     assert_eq!(pids(&sup).await, [("a".into(), Some(a)), ("b".into(), Some(b))]);
     assert!(matches!(
@@ -1120,12 +1127,12 @@ async fn start_terminate_restart_and_delete_children() {
 
     // restart_child: a new incarnation; does not count against the intensity (1 in 5 s).
     for _ in 0..3 {
-        let a = sup.restart_child("a").await.unwrap();
+        let a = sup.restart_child("a").await.unwrap().expect("started, not ignored");
         assert_eq!(ping(&node, a).await, a);
         assert_eq!(pid_of(&sup, "a").await, a);
         sup.terminate_child("a").await.unwrap();
     }
-    let restarted = sup.restart_child("a").await.unwrap();
+    let restarted = sup.restart_child("a").await.unwrap().expect("started, not ignored");
 
     // delete_child: only once stopped; then gone, and the id is free again.
     sup.terminate_child("a").await.unwrap();
@@ -1133,7 +1140,11 @@ async fn start_terminate_restart_and_delete_children() {
     assert!(!node.is_alive(restarted));
     assert_eq!(ids(&children(&sup).await), ["b"]);
     assert!(matches!(sup.restart_child("a").await, Err(SupervisorError::NotFound(_))));
-    let a = sup.start_child(Worker::new("a", &log).spec()).await.unwrap();
+    let a = sup
+        .start_child(Worker::new("a", &log).spec())
+        .await
+        .unwrap()
+        .expect("started, not ignored");
     assert_eq!(ids(&children(&sup).await), ["b", "a"]);
     assert_eq!(children(&sup).await[1].restarts, 0);
 
@@ -1161,10 +1172,16 @@ async fn dynamic_start_failures_and_temporary_children() {
 
     // A temporary child is forgotten once terminated (OTP's terminate_child on a temporary
     // child deletes it) or once it ends.
-    let t1 =
-        sup.start_child(Worker::new("t1", &log).spec().restart(Restart::Temporary)).await.unwrap();
-    let t2 =
-        sup.start_child(Worker::new("t2", &log).spec().restart(Restart::Temporary)).await.unwrap();
+    let t1 = sup
+        .start_child(Worker::new("t1", &log).spec().restart(Restart::Temporary))
+        .await
+        .unwrap()
+        .expect("started, not ignored");
+    let t2 = sup
+        .start_child(Worker::new("t2", &log).spec().restart(Restart::Temporary))
+        .await
+        .unwrap()
+        .expect("started, not ignored");
     sup.terminate_child("t1").await.unwrap();
     assert!(!node.is_alive(t1));
     assert_eq!(ids(&children(&sup).await), ["t2"]);
@@ -1443,7 +1460,7 @@ async fn a_named_child_is_found_by_name_after_every_restart() {
     }
     sup.terminate_child("cache").await.unwrap();
     assert_eq!(node.registry().whereis("cache"), None);
-    let again = sup.restart_child("cache").await.unwrap();
+    let again = sup.restart_child("cache").await.unwrap().expect("started, not ignored");
     assert_eq!(node.registry().whereis("cache"), Some(again));
 }
 

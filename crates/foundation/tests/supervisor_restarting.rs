@@ -169,7 +169,8 @@ async fn a_supervisor_answers_while_a_child_keeps_failing_to_restart() {
     )
     .await
     .expect("start_child is answered between restart attempts")
-    .unwrap();
+    .unwrap()
+    .expect("started, not ignored");
     assert!(node.is_alive(other));
 
     // Once the child can start again, it is running and listed as such.

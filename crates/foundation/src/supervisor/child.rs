@@ -17,15 +17,24 @@ pub(crate) enum StartMode<'a> {
     Adopt(&'a ChildProcess),
 }
 
+/// What a start did.
+pub(crate) enum Started {
+    /// A new process, in a new address: the supervisor holds it from now on.
+    Fresh(ChildProcess),
+    /// A new incarnation in the address the child had.
+    Adopted,
+    /// Nothing: the child's factory said so (OTP's `ignore`). No `init` runs.
+    Ignored,
+}
+
 /// Starts one incarnation of a child, linked to the supervisor whose context is given.
-/// Returns the new child's handle when started afresh, `None` when it adopted its old address.
 pub(crate) type ChildStart = Arc<
     dyn Fn(
             &Context<SupervisorMsg>,
             &StartArgs,
             StartMode<'_>,
             InitAck,
-        ) -> Result<Option<ChildProcess>, SpawnError>
+        ) -> Result<Started, SpawnError>
         + Send
         + Sync,
 >;
@@ -40,15 +49,19 @@ pub(crate) struct StartArgs {
     pub(crate) memory_limit: Option<u64>,
 }
 
-/// Starts `make()` linked to the supervisor, as a new process or in the address `mode` names.
+/// Starts what `make()` gives linked to the supervisor, as a new process or in the address
+/// `mode` names; nothing if it gives `None`.
 pub(crate) fn start_child<P: Process>(
     ctx: &Context<SupervisorMsg>,
     args: &StartArgs,
     mode: StartMode<'_>,
     trap_exit: bool,
-    make: impl FnOnce() -> P,
+    make: impl FnOnce() -> Option<P>,
     ack: InitAck,
-) -> Result<Option<ChildProcess>, SpawnError> {
+) -> Result<Started, SpawnError> {
+    let Some(process) = make() else {
+        return Ok(Started::Ignored);
+    };
     let (name, capacity) = (args.name.clone(), args.capacity);
     match mode {
         StartMode::Fresh => {
@@ -63,7 +76,7 @@ pub(crate) fn start_child<P: Process>(
             if let Some(name) = name {
                 builder = builder.name(name);
             }
-            builder.spawn_link(make()).map(|r| Some(r.into()))
+            builder.spawn_link(process).map(|r| Started::Fresh(r.into()))
         }
         StartMode::Adopt(previous) => {
             let shared = Arc::clone(&previous.process)
@@ -75,12 +88,12 @@ pub(crate) fn start_child<P: Process>(
                 ctx.node(),
                 &supervisor,
                 &shared,
-                make(),
+                process,
                 name,
                 trap_exit,
                 Some(ack),
             )
-            .map(|()| None)
+            .map(|()| Started::Adopted)
         }
     }
 }
@@ -94,7 +107,7 @@ pub(crate) fn start_reserved<P: Process>(
     address: &Arc<crate::engine::process_block::ProcessBlock<P::Message>>,
     make: impl FnOnce() -> P,
     ack: InitAck,
-) -> Result<Option<ChildProcess>, SpawnError> {
+) -> Result<Started, SpawnError> {
     let supervisor = Arc::clone(&ctx.shared) as Arc<dyn AnyProcess>;
     crate::engine::spawn::respawn(
         ctx.node(),
@@ -106,8 +119,10 @@ pub(crate) fn start_reserved<P: Process>(
         Some(ack),
     )?;
     Ok(match mode {
-        StartMode::Fresh => Some(ChildProcess::held(Arc::clone(address) as Arc<dyn AnyProcess>)),
-        StartMode::Adopt(_) => None,
+        StartMode::Fresh => {
+            Started::Fresh(ChildProcess::held(Arc::clone(address) as Arc<dyn AnyProcess>))
+        }
+        StartMode::Adopt(_) => Started::Adopted,
     })
 }
 
@@ -159,7 +174,7 @@ pub(crate) fn start_linked(
     args: &StartArgs,
     mode: StartMode<'_>,
     ack: InitAck,
-) -> Result<Option<ChildProcess>, SpawnError> {
+) -> Result<Started, SpawnError> {
     let args = StartArgs { capacity: None, ..args.clone() };
-    start_child(ctx, &args, mode, true, || Supervisor::new(spec), ack)
+    start_child(ctx, &args, mode, true, || Some(Supervisor::new(spec)), ack)
 }

@@ -143,12 +143,14 @@ impl<A> DynamicSupervisorRef<A> {
 
     /// Starts a child made by the template from `args` and waits until its `init` has run
     /// (OTP's `start_child(Sup, ExtraArgs)`). [`SupervisorError::MaxChildren`] when the
-    /// supervisor has its `max_children` already.
+    /// supervisor has its `max_children` already. `None` if the template's child chose to
+    /// start nothing ([`ChildSpec::worker_or_ignore`](crate::supervisor::ChildSpec::worker_or_ignore)):
+    /// nothing is kept, as OTP's `{ok, undefined}`.
     ///
     /// # Cancel safety
     ///
     /// Once polled, the start goes on in the supervisor if the future is dropped.
-    pub async fn start_child(&self, args: A) -> Result<Pid, SupervisorError> {
+    pub async fn start_child(&self, args: A) -> Result<Option<Pid>, SupervisorError> {
         let mut spec = (self.template)(args);
         let n = self.next.fetch_add(1, Ordering::Relaxed);
         spec.id = format!("{}#{n}", spec.id).into();

@@ -39,13 +39,15 @@ impl SupervisorRef {
         self.inner.pid()
     }
 
-    /// Starts a new child under the supervisor (OTP's `start_child`).
+    /// Starts a new child under the supervisor (OTP's `start_child`): its pid, or `None` if its
+    /// factory chose to start nothing ([`ChildSpec::worker_or_ignore`], OTP's
+    /// `{ok, undefined}`).
     ///
     /// # Cancel safety
     ///
     /// Once polled, the start goes on in the supervisor if the future is dropped: the child is
     /// started (and supervised) or not, as if the answer had been awaited.
-    pub async fn start_child(&self, spec: ChildSpec) -> Result<Pid, SupervisorError> {
+    pub async fn start_child(&self, spec: ChildSpec) -> Result<Option<Pid>, SupervisorError> {
         self.request(|r| SupervisorMsg::StartChild(spec, r)).await?
     }
 
@@ -60,12 +62,13 @@ impl SupervisorRef {
         self.request(|r| SupervisorMsg::TerminateChild(id, r)).await?
     }
 
-    /// Starts a stopped child again (OTP's `restart_child`).
+    /// Starts a stopped child again (OTP's `restart_child`): its pid, or `None` if its factory
+    /// chose to start nothing.
     ///
     /// # Cancel safety
     ///
     /// Once polled, the restart goes on in the supervisor if the future is dropped.
-    pub async fn restart_child(&self, id: &str) -> Result<Pid, SupervisorError> {
+    pub async fn restart_child(&self, id: &str) -> Result<Option<Pid>, SupervisorError> {
         let id: Arc<str> = Arc::from(id);
         self.request(|r| SupervisorMsg::RestartChild(id, r)).await?
     }

@@ -54,6 +54,15 @@
 //! for temporary children): whatever the factory captured lives only as long as the running child
 //! needs it.
 //!
+//! # Ignored children and computed children
+//!
+//! A child made with [`ChildSpec::worker_or_ignore`] may decide at each start that there is
+//! nothing to start (OTP's `ignore`): not an error; it is kept stopped, with no pid (a
+//! temporary child, or a dynamic supervisor's, is not kept), and `start_child` and
+//! `restart_child` answer `Ok(None)`. [`SupervisorSpec::init`] computes children when the
+//! supervisor starts and again at each of its restarts (OTP's `init/1`); its error or panic is
+//! a failed start of the supervisor.
+//!
 //! # Start and shutdown order
 //!
 //! Children start in the order of the spec, each only once the previous one's `init` has

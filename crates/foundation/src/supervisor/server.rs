@@ -13,7 +13,8 @@ use tokio::time::Instant;
 
 use crate::engine::process_block::AnyProcess;
 use crate::error::{ConfigError, SpawnError};
-use crate::supervisor::child::{ChildProcess, StartMode};
+use crate::supervisor::child::{ChildProcess, StartMode, Started};
+use crate::supervisor::spec::ChildrenInit;
 use crate::supervisor::{
     AutoShutdown, ChildInfo, ChildSpec, ChildStatus, Restart, RestartIntensity, ShutdownOrder,
     Strategy, SupervisorError, SupervisorSpec,
@@ -22,11 +23,11 @@ use crate::{BoxError, Context, ExitReason, Pid, Process, ReplyTo};
 
 /// Requests to a supervisor.
 pub(crate) enum SupervisorMsg {
-    StartChild(ChildSpec, ReplyTo<Result<Pid, SupervisorError>>),
+    StartChild(ChildSpec, ReplyTo<Result<Option<Pid>, SupervisorError>>),
     TerminateChild(Arc<str>, ReplyTo<Result<(), SupervisorError>>),
     /// Stops the child `pid` and forgets it (a dynamic supervisor's `terminate_child`).
     TerminatePid(Pid, ReplyTo<Result<(), SupervisorError>>),
-    RestartChild(Arc<str>, ReplyTo<Result<Pid, SupervisorError>>),
+    RestartChild(Arc<str>, ReplyTo<Result<Option<Pid>, SupervisorError>>),
     DeleteChild(Arc<str>, ReplyTo<Result<(), SupervisorError>>),
     WhichChildren(ReplyTo<Vec<ChildInfo>>),
     Child(Arc<str>, ReplyTo<Option<Arc<dyn AnyProcess>>>),
@@ -76,6 +77,8 @@ pub(crate) struct Supervisor {
     /// A dynamic supervisor's: children not to be restarted are forgotten, not kept stopped.
     pub(super) dynamic: bool,
     max_children: Option<usize>,
+    /// Computes more children at each start (`SupervisorSpec::init`).
+    init: Option<ChildrenInit>,
     pub(super) auto_shutdown: AutoShutdown,
     /// When the restarts within the last period happened, oldest first.
     pub(super) restarts: VecDeque<Instant>,
@@ -93,6 +96,7 @@ impl Supervisor {
             children: Vec::new(),
             dynamic: spec.dynamic,
             max_children: spec.max_children,
+            init: spec.init,
             auto_shutdown: spec.auto_shutdown,
             restarts: VecDeque::new(),
             ready: None,
@@ -118,6 +122,20 @@ impl Supervisor {
                 format_args!("{period:?}"),
                 "durations above zero",
             )));
+        }
+        if let Some(ChildrenInit(init)) = &self.init {
+            let reason = match std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| init())) {
+                Ok(Ok(computed)) => {
+                    self.specs.extend(computed);
+                    None
+                }
+                Ok(Err(error)) => Some(ExitReason::Error(Arc::from(error))),
+                Err(payload) => Some(ExitReason::from_panic(&*payload)),
+            };
+            if let Some(reason) = reason {
+                let error = SpawnError::InitFailed(reason);
+                return Err(SupervisorError::StartFailed { id: String::new(), error });
+            }
         }
         let mut seen = std::collections::HashSet::new();
         for spec in &self.specs {
@@ -158,11 +176,12 @@ impl Supervisor {
 
     /// Starts child `index` and waits until its `init` has run, as OTP's `start_link`: the
     /// next child starts only once this one is up, and an `init` that fails is a failed start.
+    /// `Ok(None)`: the child's factory said to ignore it; it stays stopped.
     pub(super) async fn start(
         &mut self,
         ctx: &Context<SupervisorMsg>,
         index: usize,
-    ) -> Result<Pid, SupervisorError> {
+    ) -> Result<Option<Pid>, SupervisorError> {
         let child = &mut self.children[index];
         let id = child.spec.id.to_string();
         let mode = match &child.handle {
@@ -179,8 +198,12 @@ impl Supervisor {
                     Err(SpawnError::InitFailed(ExitReason::from_panic(&*payload)))
                 });
         match started {
-            Ok(Some(handle)) => child.handle = Some(handle),
-            Ok(None) => {}
+            Ok(Started::Fresh(handle)) => child.handle = Some(handle),
+            Ok(Started::Adopted) => {}
+            Ok(Started::Ignored) => {
+                child.status = ChildStatus::Stopped;
+                return Ok(None);
+            }
             Err(error) => return Err(SupervisorError::StartFailed { id, error }),
         }
         let pid = child.handle.as_ref().map_or(ctx.pid(), ChildProcess::pid);
@@ -191,7 +214,7 @@ impl Supervisor {
                 if child.spec.restart == Restart::Temporary {
                     child.spec.forget_start();
                 }
-                Ok(pid)
+                Ok(Some(pid))
             }
             Ok(Err(reason)) => {
                 Err(SupervisorError::StartFailed { id, error: SpawnError::InitFailed(reason) })
@@ -255,7 +278,16 @@ impl Process for Supervisor {
                     self.children.push(Child::new(spec));
                     let index = self.children.len() - 1;
                     let started = self.start(ctx, index).await;
-                    if started.is_err() {
+                    // A failed start is not kept; nor is an ignored temporary or dynamic child
+                    // (OTP keeps an ignored child's spec only where it could restart it).
+                    let keep = match &started {
+                        Ok(Some(_)) => true,
+                        Ok(None) => {
+                            !self.dynamic && self.children[index].spec.restart != Restart::Temporary
+                        }
+                        Err(_) => false,
+                    };
+                    if !keep {
                         self.children.pop();
                     }
                     started

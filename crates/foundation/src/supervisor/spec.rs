@@ -5,9 +5,9 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use crate::error::SpawnError;
-use crate::supervisor::child::{ChildProcess, ChildStart, StartArgs, StartMode, start_child};
+use crate::supervisor::child::{ChildStart, StartArgs, StartMode, Started, start_child};
 use crate::supervisor::server::SupervisorMsg;
-use crate::{Context, DEFAULT_MAILBOX_CAPACITY, ExitReason, Name, Process};
+use crate::{BoxError, Context, DEFAULT_MAILBOX_CAPACITY, ExitReason, Name, Process};
 
 /// How a supervisor reacts when a child ends and must be restarted (OTP's restart strategy).
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
@@ -156,6 +156,44 @@ impl ChildSpec {
     where
         P: Process,
         F: Fn() -> P + Send + Sync + 'static,
+    {
+        let start: ChildStart = Arc::new(move |ctx, args, mode, ack| {
+            start_child(ctx, args, mode, false, || Some(factory()), ack)
+        });
+        ChildSpec::with_start(id.into(), start, ChildKind::Worker, Some(DEFAULT_MAILBOX_CAPACITY))
+    }
+
+    /// A worker whose `factory` may decide, at each (re)start, that there is nothing to start:
+    /// `None` is OTP's `ignore` from a child's `init`. Nothing runs, and it is not an error:
+    /// [`start_child`](crate::supervisor::SupervisorRef::start_child) returns `Ok(None)`, the
+    /// child is kept stopped (listed by `which_children` with no pid, ready for
+    /// [`restart_child`](crate::supervisor::SupervisorRef::restart_child)), except a temporary
+    /// child, which is not kept, as in OTP. A restart that is ignored leaves the child stopped;
+    /// it counts against the restart intensity like any restart.
+    ///
+    /// ```
+    /// use foundation::supervisor::{ChildSpec, SupervisorSpec};
+    /// # use foundation::{BoxError, Context, Node, Process};
+    /// # struct Cache;
+    /// # impl Process for Cache {
+    /// #     type Message = ();
+    /// #     async fn handle(&mut self, _: &mut Context<()>, _: ()) -> Result<(), BoxError> { Ok(()) }
+    /// # }
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), BoxError> {
+    /// let cache_enabled = false; // from configuration, say
+    /// let spec = SupervisorSpec::new()
+    ///     .child(ChildSpec::worker_or_ignore("cache", move || cache_enabled.then_some(Cache)));
+    /// let node = Node::new()?;
+    /// let supervisor = node.spawn_supervisor(spec).await?;
+    /// let children = supervisor.which_children().await?;
+    /// assert_eq!(children[0].pid, None); // listed, not running
+    /// # Ok(()) }
+    /// ```
+    pub fn worker_or_ignore<P, F>(id: impl Into<Arc<str>>, factory: F) -> Self
+    where
+        P: Process,
+        F: Fn() -> Option<P> + Send + Sync + 'static,
     {
         let start: ChildStart = Arc::new(move |ctx, args, mode, ack| {
             start_child(ctx, args, mode, false, &factory, ack)
@@ -311,7 +349,7 @@ impl ChildSpec {
         ctx: &Context<SupervisorMsg>,
         mode: StartMode<'_>,
         ack: crate::process::context::InitAck,
-    ) -> Result<Option<ChildProcess>, SpawnError> {
+    ) -> Result<Started, SpawnError> {
         (self.start)(ctx, &self.args, mode, ack)
     }
 }
@@ -382,6 +420,20 @@ pub struct SupervisorSpec {
     /// A dynamic supervisor's (see [`DynamicSupervisorSpec`](crate::supervisor::DynamicSupervisorSpec)).
     pub(crate) dynamic: bool,
     pub(crate) max_children: Option<usize>,
+    /// Computes more children at every start of the supervisor (see [`SupervisorSpec::init`]).
+    pub(crate) init: Option<ChildrenInit>,
+}
+
+/// What computes a supervisor's children when it starts.
+#[derive(Clone)]
+pub(crate) struct ChildrenInit(
+    pub(crate) Arc<dyn Fn() -> Result<Vec<ChildSpec>, BoxError> + Send + Sync>,
+);
+
+impl fmt::Debug for ChildrenInit {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("ChildrenInit(..)")
+    }
 }
 
 impl SupervisorSpec {
@@ -417,6 +469,42 @@ impl SupervisorSpec {
     /// Adds a child after the others.
     pub fn child(mut self, child: ChildSpec) -> Self {
         self.children.push(child);
+        self
+    }
+
+    /// Computes children when the supervisor starts, and again at each of its restarts (OTP's
+    /// `init/1` returning its child specs): they start after the children given with
+    /// [`child`](Self::child), in the order returned. `init` runs inside the supervisor, before
+    /// any child starts; an `Err` (or a panic) is a failed start of the supervisor, as an
+    /// `init` returning `{stop, Reason}`, and its ids are checked as the others'.
+    ///
+    /// ```
+    /// use foundation::supervisor::{ChildSpec, SupervisorSpec};
+    /// # use foundation::{BoxError, Context, Node, Process};
+    /// # #[allow(dead_code)] // the shard's index, for its work
+    /// # struct Shard(usize);
+    /// # impl Process for Shard {
+    /// #     type Message = ();
+    /// #     async fn handle(&mut self, _: &mut Context<()>, _: ()) -> Result<(), BoxError> { Ok(()) }
+    /// # }
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), BoxError> {
+    /// let spec = SupervisorSpec::new().init(|| {
+    ///     let shards = 3; // read from configuration at every start, say
+    ///     Ok((0..shards)
+    ///         .map(|i| ChildSpec::worker(format!("shard-{i}"), move || Shard(i)))
+    ///         .collect())
+    /// });
+    /// let node = Node::new()?;
+    /// let supervisor = node.spawn_supervisor(spec).await?;
+    /// assert_eq!(supervisor.which_children().await?.len(), 3);
+    /// # Ok(()) }
+    /// ```
+    pub fn init<F>(mut self, init: F) -> Self
+    where
+        F: Fn() -> Result<Vec<ChildSpec>, BoxError> + Send + Sync + 'static,
+    {
+        self.init = Some(ChildrenInit(Arc::new(init)));
         self
     }
 }
