@@ -4,8 +4,8 @@ use std::error::Error;
 use std::fmt;
 use std::sync::Arc;
 
-use crate::Pid;
 use crate::error::Chain;
+use crate::{Name, Pid};
 
 /// The boxed error a process handler returns; any `std::error::Error` converts into it with `?`.
 pub type BoxError = Box<dyn Error + Send + Sync + 'static>;
@@ -28,12 +28,22 @@ pub enum ExitReason {
     /// The process was asked to shut down (by its supervisor, its node, or `exit(pid, shutdown)`),
     /// with an optional reason.
     Shutdown(Option<Arc<str>>),
-    /// The process was killed: by [`Node::kill`](crate::Node::kill), which cannot be trapped, or
-    /// by the death of a linked process that was killed.
+    /// The process was killed: by [`Node::kill`](crate::Node::kill) or an exit signal with
+    /// reason [`Kill`](ExitReason::Kill), neither of which can be trapped, or by the death of a
+    /// linked process that was killed. As in Erlang, this is what a killed process exits with
+    /// and what its links see; an exit signal with reason `Killed` is an ordinary, trappable
+    /// one.
     Killed,
-    /// A handler (`init`, `handle`, `handle_exit`, `handle_down` or `terminate`) panicked; the
-    /// panic's message.
-    Panicked(Arc<str>),
+    /// Erlang's `kill`: the reason of an exit signal that cannot be trapped. Sent with
+    /// [`Node::exit`](crate::Node::exit) or [`Context::exit`](crate::Context::exit), it ends
+    /// the process whether or not it traps exits, without `terminate`, and the process exits
+    /// with [`Killed`](ExitReason::Killed) (never with `Kill`), so its links see `Killed`. A
+    /// process that stops itself with reason `Kill` exits with it, and its links then get an
+    /// ordinary exit signal with reason `Kill`, as Erlang's `exit(kill)` does.
+    Kill,
+    /// A handler (`init`, `handle`, `handle_exit`, `handle_down` or `terminate`) panicked: the
+    /// panic's message, and where it happened (see [`Panic`]).
+    Panicked(Panic),
     /// A handler returned an error. Shown with its chain of sources (`error: outer: cause`).
     Error(Arc<dyn Error + Send + Sync + 'static>),
     /// The process did not exist (or had already exited) when it was linked or monitored.
@@ -69,6 +79,18 @@ impl ExitReason {
         matches!(self, ExitReason::Killed)
     }
 
+    /// `true` for [`Kill`](ExitReason::Kill), the reason of the exit signal that cannot be
+    /// trapped.
+    pub fn is_kill(&self) -> bool {
+        matches!(self, ExitReason::Kill)
+    }
+
+    /// A panic's reason with this message and no location (handy to compare a reason with:
+    /// reasons compare panics by message).
+    pub fn panicked(message: impl Into<Arc<str>>) -> Self {
+        ExitReason::Panicked(Panic::new(message.into(), None))
+    }
+
     /// `true` when a handler panicked.
     pub fn is_panic(&self) -> bool {
         matches!(self, ExitReason::Panicked(_))
@@ -84,13 +106,14 @@ impl ExitReason {
         matches!(self, ExitReason::NoProc)
     }
 
-    /// A short, stable name for the reason's kind: `normal`, `shutdown`, `killed`, `panicked`,
-    /// `error` or `noproc`; useful for metrics labels.
+    /// A short, stable name for the reason's kind: `normal`, `shutdown`, `killed`, `kill`,
+    /// `panicked`, `error`, `noproc` or `memory_limit`; useful for metrics labels.
     pub fn kind(&self) -> &'static str {
         match self {
             ExitReason::Normal => "normal",
             ExitReason::Shutdown(_) => "shutdown",
             ExitReason::Killed => "killed",
+            ExitReason::Kill => "kill",
             ExitReason::Panicked(_) => "panicked",
             ExitReason::Error(_) => "error",
             ExitReason::NoProc => "noproc",
@@ -98,15 +121,162 @@ impl ExitReason {
         }
     }
 
+    /// The reason of a panic caught in a process, with the location its panic hook recorded
+    /// (see `engine::panic_location`).
     pub(crate) fn from_panic(payload: &(dyn std::any::Any + Send)) -> Self {
-        let message: Arc<str> = if let Some(s) = payload.downcast_ref::<&'static str>() {
-            Arc::from(*s)
-        } else if let Some(s) = payload.downcast_ref::<String>() {
-            Arc::from(s.as_str())
-        } else {
-            Arc::from("panic with a non-string payload")
+        let text = panic_text(payload);
+        let location = crate::engine::panic_location::take(text);
+        let message: Arc<str> = match text {
+            Some(text) => Arc::from(text),
+            None => Arc::from("panic with a non-string payload"),
         };
-        ExitReason::Panicked(message)
+        ExitReason::Panicked(Panic::new(message, location))
+    }
+}
+
+/// A panic payload's message, when it has one (`panic!` with a literal or a format string).
+pub(crate) fn panic_text(payload: &(dyn std::any::Any + Send)) -> Option<&str> {
+    if let Some(s) = payload.downcast_ref::<&'static str>() {
+        Some(s)
+    } else {
+        payload.downcast_ref::<String>().map(String::as_str)
+    }
+}
+
+/// What a panic in a process left: its message and, as OTP's crash reports give, where it
+/// happened.
+///
+/// The location comes from the panic hook the library installs when the first
+/// [`Node`](crate::Node) starts, chained in front of the hook that was installed then (so
+/// yours still runs, and the default one still prints). It is `None` when that hook is not in
+/// place (a hook set later with `std::panic::set_hook` replaces it; set yours before the first
+/// node, or take the previous one with `take_hook` and call it from yours), and for a panic
+/// resumed with `resume_unwind`, which runs no hook.
+///
+/// Panics compare by message: the location is a diagnostic, not part of the reason's
+/// identity. Derefs to the message (`&*panic == "boom"`).
+#[derive(Clone)]
+pub struct Panic(Arc<PanicInner>);
+
+/// One allocation behind a `Panic`, so an `ExitReason` stays two words and a tag.
+struct PanicInner {
+    message: Arc<str>,
+    location: Option<PanicLocation>,
+}
+
+impl Panic {
+    fn new(message: Arc<str>, location: Option<PanicLocation>) -> Self {
+        Panic(Arc::new(PanicInner { message, location }))
+    }
+
+    /// The panic's message (`"panic with a non-string payload"` when it had none).
+    pub fn message(&self) -> &str {
+        &self.0.message
+    }
+
+    /// Where the panic happened, when the library's panic hook saw it.
+    pub fn location(&self) -> Option<&PanicLocation> {
+        self.0.location.as_ref()
+    }
+}
+
+impl std::ops::Deref for Panic {
+    type Target = str;
+
+    fn deref(&self) -> &str {
+        &self.0.message
+    }
+}
+
+impl From<&str> for Panic {
+    fn from(message: &str) -> Self {
+        Panic::new(Arc::from(message), None)
+    }
+}
+
+impl From<String> for Panic {
+    fn from(message: String) -> Self {
+        Panic::new(Arc::from(message), None)
+    }
+}
+
+impl From<Arc<str>> for Panic {
+    fn from(message: Arc<str>) -> Self {
+        Panic::new(message, None)
+    }
+}
+
+impl PartialEq for Panic {
+    /// By message only (see [`Panic`]).
+    fn eq(&self, other: &Self) -> bool {
+        self.0.message == other.0.message
+    }
+}
+
+impl PartialEq<str> for Panic {
+    fn eq(&self, other: &str) -> bool {
+        *self.0.message == *other
+    }
+}
+
+/// `message`, then ` at file:line:column` when the location is known.
+impl fmt::Display for Panic {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0.message)?;
+        if let Some(at) = &self.0.location {
+            write!(f, " at {at}")?;
+        }
+        Ok(())
+    }
+}
+
+impl fmt::Debug for Panic {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match &self.0.location {
+            Some(at) => write!(f, "{:?} at {at}", self.0.message),
+            None => fmt::Debug::fmt(&self.0.message, f),
+        }
+    }
+}
+
+/// Where a panic happened: the source file, line and column.
+#[derive(Clone, PartialEq, Eq, Hash)]
+pub struct PanicLocation {
+    file: Arc<str>,
+    line: u32,
+    column: u32,
+}
+
+impl PanicLocation {
+    pub(crate) fn new(file: &str, line: u32, column: u32) -> Self {
+        PanicLocation { file: Arc::from(file), line, column }
+    }
+
+    /// The source file, as `file!()` gives it.
+    pub fn file(&self) -> &str {
+        &self.file
+    }
+
+    /// The line, from 1.
+    pub fn line(&self) -> u32 {
+        self.line
+    }
+
+    /// The column, from 1.
+    pub fn column(&self) -> u32 {
+        self.column
+    }
+}
+
+impl fmt::Display for PanicLocation {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}:{}:{}", self.file, self.line, self.column)
+    }
+}
+
+impl fmt::Debug for PanicLocation {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Display::fmt(self, f)
     }
 }
 
@@ -132,7 +302,8 @@ impl fmt::Display for ExitReason {
             ExitReason::Shutdown(None) => f.write_str("shutdown"),
             ExitReason::Shutdown(Some(r)) => write!(f, "shutdown: {r}"),
             ExitReason::Killed => f.write_str("killed"),
-            ExitReason::Panicked(m) => write!(f, "panicked: {m}"),
+            ExitReason::Kill => f.write_str("kill"),
+            ExitReason::Panicked(p) => write!(f, "panicked: {p}"),
             // The reason is data, not an error with a source: show the error's whole chain.
             ExitReason::Error(e) => write!(f, "error: {}", Chain(&**e)),
             ExitReason::NoProc => f.write_str("noproc"),
@@ -149,6 +320,7 @@ impl fmt::Debug for ExitReason {
             ExitReason::Normal => f.write_str("Normal"),
             ExitReason::Shutdown(r) => f.debug_tuple("Shutdown").field(r).finish(),
             ExitReason::Killed => f.write_str("Killed"),
+            ExitReason::Kill => f.write_str("Kill"),
             ExitReason::Panicked(m) => f.debug_tuple("Panicked").field(m).finish(),
             ExitReason::Error(e) => f.debug_tuple("Error").field(&Chain(&**e).to_string()).finish(),
             ExitReason::NoProc => f.write_str("NoProc"),
@@ -170,4 +342,8 @@ pub struct Down {
     pub pid: Pid,
     /// Why it ended; `NoProc` when it was already gone when the monitor was set.
     pub reason: ExitReason,
+    /// For a monitor set by registered name
+    /// ([`Context::monitor_name`](crate::Context::monitor_name)), the name: Erlang's
+    /// `{RegName, Node}` in the `'DOWN'` message. `None` for a monitor set by pid.
+    pub name: Option<Name>,
 }

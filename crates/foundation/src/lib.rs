@@ -136,7 +136,7 @@ pub use error::{
     CallError, ConfigError, LinkError, NodeError, RegisterError, SendError, SendTimeoutError,
     SpawnError, TrySendError,
 };
-pub use exit::{BoxError, Down, ExitReason};
+pub use exit::{BoxError, Down, ExitReason, Panic, PanicLocation};
 pub use node::{Node, ShutdownReport};
 pub use pid::{MonitorRef, Pid};
 pub use process::{

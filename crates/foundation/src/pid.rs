@@ -4,9 +4,15 @@ use std::fmt;
 
 /// The identifier of a process: small, `Copy`, ordered, hashable and printable.
 ///
-/// A `Pid` names the node the process lives on and a number unique on that node, so a pid
-/// received from another machine will fit once clustering arrives. Pids are ordered by node,
-/// then by creation: a pid made later on the same node compares greater.
+/// A `Pid` names the node the process lives on, that node's incarnation (its
+/// [`creation`](Self::creation), as an Erlang pid carries its node's creation) and a number
+/// unique on that node, so a pid received from another machine will fit once clustering
+/// arrives, and a pid of a node that has since been started again (a new `Node` with the same
+/// number) never reaches a process of the new one. Pids are ordered by node, then creation,
+/// then by the order they were made: a pid made later on the same node compares greater.
+///
+/// Equality and hashing take in every part; the printed form leaves the creation out, as
+/// Erlang's does, so two pids of different incarnations of one node may print alike.
 ///
 /// It prints the way Erlang prints pids, `<node.index.serial>`, where `index` and `serial` are the
 /// low and high 32 bits of the local number:
@@ -22,17 +28,24 @@ use std::fmt;
 #[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct Pid {
     node: u32,
+    creation: u32,
     local: u64,
 }
 
 impl Pid {
-    pub(crate) const fn new(node: u32, local: u64) -> Self {
-        Pid { node, local }
+    pub(crate) const fn new(node: u32, creation: u32, local: u64) -> Self {
+        Pid { node, creation, local }
     }
 
     /// The node this process lives on (`0` for a node that is not part of a cluster).
     pub const fn node(self) -> u32 {
         self.node
+    }
+
+    /// The incarnation of its node: each [`Node`](crate::Node) started gets its own, so pids
+    /// (and monitor references) of two nodes with the same number never mix.
+    pub const fn creation(self) -> u32 {
+        self.creation
     }
 
     /// The number that makes this pid unique on its node.
@@ -59,12 +72,37 @@ impl fmt::Debug for Pid {
 ///
 /// Each call to `monitor` makes a new reference, also for the same target, so that every
 /// monitor can be removed on its own with [`Context::demonitor`](crate::Context::demonitor).
+///
+/// As an Erlang reference, it names the node that made it and that node's incarnation
+/// ([`Pid::creation`]), so references are unique across nodes and across restarts of a
+/// node: a reference made by another node never matches a local monitor (demonitoring with
+/// it does nothing). It prints as `#Ref<node.creation.number>`.
 #[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub struct MonitorRef(pub(crate) u64);
+pub struct MonitorRef {
+    node: u32,
+    creation: u32,
+    id: u64,
+}
+
+impl MonitorRef {
+    pub(crate) const fn new(node: u32, creation: u32, id: u64) -> Self {
+        MonitorRef { node, creation, id }
+    }
+
+    /// The node that made the reference.
+    pub const fn node(self) -> u32 {
+        self.node
+    }
+
+    /// The incarnation of the node that made it (see [`Pid::creation`]).
+    pub const fn creation(self) -> u32 {
+        self.creation
+    }
+}
 
 impl fmt::Display for MonitorRef {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "#Ref<{}>", self.0)
+        write!(f, "#Ref<{}.{}.{}>", self.node, self.creation, self.id)
     }
 }
 

@@ -254,7 +254,7 @@ impl R {
             R::Shutdown => ExitReason::Shutdown(None),
             R::Killed => ExitReason::Killed,
             R::Boom => ExitReason::error("boom"),
-            R::Panicked => ExitReason::Panicked(Arc::from("boom")),
+            R::Panicked => ExitReason::panicked("boom"),
             R::NoProc => ExitReason::NoProc,
         }
     }
@@ -1218,7 +1218,7 @@ async fn panic_while_a_handler_builds_its_future_ends_the_process_with_panicked(
         Ok(reason) => reason,
         Err(_) => panic!("the process never ended: {:?}", node.process_info(p.pid())),
     };
-    let panicked = ExitReason::Panicked(Arc::from("while building the handler's future"));
+    let panicked = ExitReason::panicked("while building the handler's future");
     assert_eq!(reason, panicked);
     assert_eq!(node.process_count(), 1, "only the watcher is left");
     let log = watcher.call(Msg::Log).await.unwrap();

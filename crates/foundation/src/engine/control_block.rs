@@ -13,6 +13,7 @@ use futures::task::AtomicWaker;
 use parking_lot::Mutex;
 
 use crate::engine::adoption::Adoption;
+use crate::engine::current;
 use crate::engine::hook::ProcessHook;
 use crate::engine::relations::{Relations, Watcher};
 use crate::engine::signal::Signal;
@@ -26,6 +27,8 @@ const STATUS_EXITED: u8 = 3;
 
 pub(crate) struct ControlBlock {
     node: u32,
+    /// The node's incarnation (see `Pid::creation`).
+    creation: u32,
     /// The local id of the first incarnation: the address's identity, stable across restarts.
     address: u64,
     /// The local id of the current (or last) incarnation.
@@ -68,6 +71,7 @@ impl ControlBlock {
             memory_limit: AtomicU64::new(0),
             overrun: AtomicBool::new(false),
             node: pid.node(),
+            creation: pid.creation(),
             address: pid.local_id(),
             local: AtomicU64::new(pid.local_id()),
             parent: AtomicU64::new(parent.map_or(0, Pid::local_id)),
@@ -88,6 +92,20 @@ impl ControlBlock {
         }
     }
 
+    /// Drops the reply handles parked by this process's handlers: called when a handler has
+    /// returned and the process goes on (their callers fail with no reply), and by `finish`
+    /// once the exit is recorded (their callers fail with the exit reason).
+    /// (Those of earlier polls are put back in the poll's list when it begins, see
+    /// `run_loop::Accounted`.)
+    #[inline]
+    pub(crate) fn release_orphans(&self, exit: Option<&ExitReason>) {
+        if current::is(self) {
+            for orphan in current::take_parked() {
+                orphan(exit);
+            }
+        }
+    }
+
     /// Attaches a feature's hook to the process, for every incarnation (once: a later hook
     /// is ignored).
     pub(crate) fn set_hook(&self, hook: Arc<dyn ProcessHook>) {
@@ -101,12 +119,12 @@ impl ControlBlock {
 
     /// The pid of the current (or last) incarnation.
     pub(crate) fn pid(&self) -> Pid {
-        Pid::new(self.node, self.local.load(Acquire))
+        Pid::new(self.node, self.creation, self.local.load(Acquire))
     }
 
     /// The address's identity: the pid of its first incarnation, the same across restarts.
     pub(crate) fn address(&self) -> Pid {
-        Pid::new(self.node, self.address)
+        Pid::new(self.node, self.creation, self.address)
     }
 
     pub(crate) fn set_end_when_unreferenced(&self, on: bool) {
@@ -121,7 +139,7 @@ impl ControlBlock {
     /// The process that spawned this one, if a process did.
     pub(crate) fn parent(&self) -> Option<Pid> {
         let parent = self.parent.load(Relaxed);
-        (parent != 0).then(|| Pid::new(self.node, parent))
+        (parent != 0).then(|| Pid::new(self.node, self.creation, parent))
     }
 
     /// Makes the process adoptable by its supervisor (see [`adoption`](super::adoption)).
@@ -284,8 +302,9 @@ impl ControlBlock {
         self.senders.load(SeqCst) > 0
     }
 
-    pub(crate) fn set_trap_exit(&self, on: bool) {
-        self.trap_exit.store(on, Release);
+    /// Sets exit trapping; returns whether it was on.
+    pub(crate) fn set_trap_exit(&self, on: bool) -> bool {
+        self.trap_exit.swap(on, AcqRel)
     }
 
     pub(crate) fn traps_exits(&self) -> bool {

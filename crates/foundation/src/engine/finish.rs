@@ -61,8 +61,8 @@ pub(crate) fn finish<M>(
     }
     for watcher in rel.watchers {
         match watcher {
-            Watcher::Monitor(monitor, watcher) => {
-                let down = Down { monitor, pid: me, reason: reason.clone() };
+            Watcher::Monitor(monitor, watcher, name) => {
+                let down = Down { monitor, pid: me, reason: reason.clone(), name };
                 node.deliver(watcher, Signal::Down(down));
             }
             Watcher::Waiter(waiter) => {
@@ -76,4 +76,8 @@ pub(crate) fn finish<M>(
         }
     }
     node.exits.notify(usize::MAX);
+    // Reply handles its handlers dropped unanswered go only now that the exit is recorded:
+    // their callers read the reason (a caller never sees a dying server's `no_reply` without
+    // it).
+    core.release_orphans(Some(reason));
 }

@@ -69,6 +69,7 @@ pub(crate) fn triage(
                 return Some(Interrupt { reason, kill: true });
             }
             _ if mode == Mode::Exiting => {}
+            Signal::Stop(reason) => return Some(Interrupt::exit(reason)),
             Signal::Exit { from, reason, link } => {
                 if link && !rel.links.remove(from) {
                     continue; // unlinked since: Erlang drops such a signal

@@ -85,7 +85,7 @@ mod tests {
     use super::*;
 
     fn pid(n: u64) -> Pid {
-        Pid::new(0, n)
+        Pid::new(0, 0, n)
     }
 
     #[test]

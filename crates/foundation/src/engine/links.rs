@@ -6,6 +6,7 @@
 //! point is seen by the exit, and one attempted after it finds the process exited.
 
 use crate::engine::control_block::ControlBlock;
+use crate::engine::name::Name;
 use crate::engine::node_state::NodeState;
 use crate::engine::process_block::AnyProcess;
 use crate::engine::relations::Watcher;
@@ -65,6 +66,27 @@ pub(crate) fn unlink_from(me: &ControlBlock, other: Option<&ControlBlock>, targe
 
 /// Makes `me` monitor `target`. If `target` is gone, a `Down` with `NoProc` is on its way at once.
 pub(crate) fn monitor(node: &NodeState, me_process: &dyn AnyProcess, target: Pid) -> MonitorRef {
+    monitor_as(node, me_process, target, None)
+}
+
+/// Makes `me` monitor the process registered as `name` (Erlang's `monitor(process, {Name,
+/// Node})`): the name is resolved now, and the `Down` names it. A name not registered gives a
+/// `Down` with `NoProc` at once, whose pid is the node's own (no process stands behind it).
+pub(crate) fn monitor_name(
+    node: &NodeState,
+    me_process: &dyn AnyProcess,
+    name: &Name,
+) -> MonitorRef {
+    let target = node.names.read().get(name).copied().unwrap_or_else(|| node.self_pid());
+    monitor_as(node, me_process, target, Some(name.clone()))
+}
+
+fn monitor_as(
+    node: &NodeState,
+    me_process: &dyn AnyProcess,
+    target: Pid,
+    name: Option<Name>,
+) -> MonitorRef {
     let me = me_process.core();
     let monitor = node.next_monitor_ref();
     me.relations.lock().monitoring.push((monitor, target));
@@ -75,14 +97,14 @@ pub(crate) fn monitor(node: &NodeState, me_process: &dyn AnyProcess, target: Pid
             if rel.exited || core.pid() != target {
                 false
             } else {
-                rel.watchers.push(Watcher::Monitor(monitor, me.pid()));
+                rel.watchers.push(Watcher::Monitor(monitor, me.pid(), name.clone()));
                 true
             }
         }
         None => false,
     };
     if !attached {
-        let down = Down { monitor, pid: target, reason: ExitReason::NoProc };
+        let down = Down { monitor, pid: target, reason: ExitReason::NoProc, name };
         me_process.signal(me.pid(), Signal::Down(down));
     }
     monitor
@@ -115,7 +137,7 @@ mod loom_models {
     use crate::engine::guard::{Mode, triage};
 
     fn core(local: u64) -> ControlBlock {
-        ControlBlock::new(Pid::new(0, local), None, false, crate::memory::RUNTIME)
+        ControlBlock::new(Pid::new(0, 0, local), None, false, crate::memory::RUNTIME)
     }
 
     /// What an exit does to its links: the relations are taken under the lock (the process is

@@ -353,9 +353,13 @@ fn message<M>(entry: Option<Slot<M>>) -> Option<M> {
 #[cfg(test)]
 fn down(n: u64) -> Box<Addressed> {
     use crate::engine::signal::Signal;
-    let pid = crate::Pid::new(0, 1);
-    let down =
-        crate::Down { monitor: crate::MonitorRef(n), pid, reason: crate::ExitReason::Normal };
+    let pid = crate::Pid::new(0, 0, 1);
+    let down = crate::Down {
+        monitor: crate::MonitorRef::new(0, 0, n),
+        pid,
+        reason: crate::ExitReason::Normal,
+        name: None,
+    };
     Box::new(Addressed { to: pid, signal: Signal::Down(down) })
 }
 

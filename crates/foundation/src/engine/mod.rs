@@ -3,6 +3,7 @@
 
 pub(crate) mod adoption;
 pub(crate) mod control_block;
+pub(crate) mod current;
 pub(crate) mod finish;
 pub(crate) mod group_event;
 pub(crate) mod group_table;
@@ -14,6 +15,7 @@ pub(crate) mod mailbox;
 pub(crate) mod message_counters;
 pub(crate) mod name;
 pub(crate) mod node_state;
+pub(crate) mod panic_location;
 pub(crate) mod process_block;
 pub(crate) mod relations;
 pub(crate) mod run_loop;

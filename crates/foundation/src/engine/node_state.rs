@@ -15,11 +15,31 @@ use crate::engine::process_block::AnyProcess;
 use crate::engine::signal::Signal;
 use crate::{MonitorRef, Pid};
 
+/// A new node incarnation: unique within this OS process (a counter), and unlikely to repeat
+/// across OS processes (it starts from a random value, as Erlang's creations are hard to
+/// repeat), never 0.
+fn next_creation() -> u32 {
+    use std::hash::{BuildHasher, Hasher};
+    use std::sync::OnceLock;
+    static BASE: OnceLock<u32> = OnceLock::new();
+    static NEXT: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(0);
+    let base = *BASE.get_or_init(|| {
+        let random = std::collections::hash_map::RandomState::new().build_hasher().finish();
+        (random >> 32) as u32 ^ random as u32
+    });
+    match base.wrapping_add(NEXT.fetch_add(1, Relaxed)) {
+        0 => base.wrapping_sub(1).max(1),
+        creation => creation,
+    }
+}
+
 /// Below this many processes at its peak, the table never shrinks (it is small anyway).
 const SHRINK_FROM: usize = 16;
 
 pub(crate) struct NodeState {
     pub(crate) id: u32,
+    /// This node's incarnation, in every pid and reference it makes (see `Pid::creation`).
+    pub(crate) creation: u32,
     pub(crate) runtime: tokio::runtime::Handle,
     pub(crate) table: DashMap<u64, Arc<dyn AnyProcess>>,
     /// Processes in the table, and the most there have been since the table last shrank.
@@ -39,8 +59,10 @@ pub(crate) struct NodeState {
 
 impl NodeState {
     pub(crate) fn new(id: u32, runtime: tokio::runtime::Handle) -> Self {
+        crate::engine::panic_location::install();
         NodeState {
             id,
+            creation: next_creation(),
             runtime,
             table: DashMap::new(),
             live: AtomicUsize::new(0),
@@ -58,15 +80,15 @@ impl NodeState {
     /// The pid that stands for the node itself: the sender of exit signals from outside any
     /// process.
     pub(crate) fn self_pid(&self) -> Pid {
-        Pid::new(self.id, 0)
+        Pid::new(self.id, self.creation, 0)
     }
 
     pub(crate) fn next_pid(&self) -> Pid {
-        Pid::new(self.id, self.next_local.fetch_add(1, Relaxed))
+        Pid::new(self.id, self.creation, self.next_local.fetch_add(1, Relaxed))
     }
 
     pub(crate) fn next_monitor_ref(&self) -> MonitorRef {
-        MonitorRef(self.next_ref.fetch_add(1, Relaxed))
+        MonitorRef::new(self.id, self.creation, self.next_ref.fetch_add(1, Relaxed))
     }
 
     /// Puts a process in the table (on the shared heap: the table is the node's).
@@ -97,7 +119,7 @@ impl NodeState {
 
     /// The live process with this pid, if it is on this node.
     pub(crate) fn get(&self, pid: Pid) -> Option<Arc<dyn AnyProcess>> {
-        if pid.node() != self.id {
+        if pid.node() != self.id || pid.creation() != self.creation {
             return None;
         }
         self.table.get(&pid.local_id()).map(|e| Arc::clone(e.value()))

@@ -13,7 +13,7 @@ use crate::engine::message_counters::{MessageCounters, count_sent};
 use crate::engine::signal::{Addressed, Signal};
 use crate::process::delivery::Delivery;
 use crate::process::overflow::Overflow;
-use crate::{Node, Pid};
+use crate::{ExitReason, Node, Pid};
 
 /// The one allocation of a process: its control block and its typed mailbox.
 pub(crate) struct ProcessBlock<M> {
@@ -75,6 +75,12 @@ impl<M: Send + 'static> AnyProcess for ProcessBlock<M> {
     }
 
     fn signal(&self, to: Pid, signal: Signal) -> bool {
+        // Erlang's `exit(Pid, kill)`: untrappable, the process exits `killed`. From a link,
+        // a `kill` reason is an ordinary exit signal (the linked process exited with it).
+        let signal = match signal {
+            Signal::Exit { reason: ExitReason::Kill, link: false, .. } => Signal::Kill,
+            signal => signal,
+        };
         let ordered = match &signal {
             Signal::Down(_) => true,
             // Trapped, an exit signal becomes something the process receives: it queues behind

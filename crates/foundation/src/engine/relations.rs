@@ -27,8 +27,9 @@ pub(crate) struct Relations {
 /// One who learns of an incarnation's end.
 #[derive(Debug)]
 pub(crate) enum Watcher {
-    /// A monitor: (reference, the watching process), told with a `Down`.
-    Monitor(MonitorRef, Pid),
+    /// A monitor: (reference, the watching process, the name it was set by if it was set by
+    /// name), told with a `Down`.
+    Monitor(MonitorRef, Pid, Option<Name>),
     /// Someone waiting for the exit (`wait_exit_of`), told its reason.
     Waiter(tokio::sync::oneshot::Sender<ExitReason>),
 }
@@ -37,14 +38,14 @@ impl Relations {
     /// The processes monitoring this one.
     pub(crate) fn monitored_by(&self) -> impl Iterator<Item = Pid> + '_ {
         self.watchers.iter().filter_map(|w| match w {
-            Watcher::Monitor(_, pid) => Some(*pid),
+            Watcher::Monitor(_, pid, _) => Some(*pid),
             Watcher::Waiter(_) => None,
         })
     }
 
     /// Removes the monitor `monitor` from the watchers.
     pub(crate) fn remove_watcher(&mut self, monitor: MonitorRef) {
-        self.watchers.retain(|w| !matches!(w, Watcher::Monitor(r, _) if *r == monitor));
+        self.watchers.retain(|w| !matches!(w, Watcher::Monitor(r, _, _) if *r == monitor));
     }
 }
 

@@ -13,6 +13,7 @@ use std::sync::Arc;
 use std::task::Poll;
 
 use crate::engine::control_block::ControlBlock;
+use crate::engine::current;
 use crate::engine::guard::{Guard, Interrupt, Mode, triage};
 use crate::engine::mailbox::{Park, Slot};
 use crate::engine::process_block::ProcessBlock;
@@ -211,6 +212,9 @@ pub(crate) async fn run<P: Process>(
     // As OTP's gen_server: `terminate` runs only for a process whose `init` succeeded.
     let initialized = reason.is_none();
     while reason.is_none() {
+        // The last handler returned and the process goes on: callers whose reply handles it
+        // dropped unanswered learn it now (`no_reply`, with no exit reason).
+        core.release_orphans(None);
         if let Some(stop) = ctx.stop.take() {
             reason = ended(stop);
             break;
@@ -245,7 +249,9 @@ pub(crate) async fn run<P: Process>(
                     result
                 }
                 // Fatal signals never wait here (triage acts on them at once).
-                Signal::Kill | Signal::Overrun { .. } | Signal::Exit { .. } => Ok(Ok(())),
+                Signal::Kill | Signal::Overrun { .. } | Signal::Exit { .. } | Signal::Stop(_) => {
+                    Ok(Ok(()))
+                }
             };
             reason = outcome(result);
             continue;
@@ -391,6 +397,8 @@ pin_project_lite::pin_project! {
     /// checks its memory limit after each poll.
     pub(crate) struct Accounted<M, F> {
         shared: Arc<ProcessBlock<M>>,
+        // Reply handles the running handler dropped unanswered in earlier polls.
+        orphans: Vec<current::Orphan>,
         #[pin]
         inner: F,
     }
@@ -398,7 +406,7 @@ pin_project_lite::pin_project! {
 
 impl<M, F> Accounted<M, F> {
     pub(crate) fn new(shared: Arc<ProcessBlock<M>>, inner: F) -> Self {
-        Accounted { shared, inner }
+        Accounted { shared, orphans: Vec::new(), inner }
     }
 }
 
@@ -411,9 +419,20 @@ impl<M, F: std::future::Future> std::future::Future for Accounted<M, F> {
         let polled = {
             // Read at every poll: a restart gives the process a fresh account.
             let _charged = crate::memory::ChargeTo::new(core.account());
+            let polling = current::enter(core, this.orphans);
             crate::engine::message_counters::begin_poll();
             let polled = this.inner.poll(cx);
             this.shared.traffic.add_sent(crate::engine::message_counters::end_poll());
+            let parked = polling.leave();
+            if !parked.is_empty() {
+                // Reply handles dropped by a handler still running: held until it returns.
+                // Once the task is done, nothing is left to wait for.
+                if polled.is_pending() {
+                    *this.orphans = parked;
+                } else {
+                    parked.into_iter().for_each(|orphan| orphan(None));
+                }
+            }
             polled
         };
         if polled.is_pending() {

@@ -17,8 +17,12 @@ use crate::{Down, ExitReason, Pid};
 pub(crate) enum Signal {
     /// An exit signal: from a linked process that ended (`link`), or sent with `exit(pid, reason)`.
     Exit { from: Pid, reason: ExitReason, link: bool },
-    /// `kill`: cannot be trapped.
+    /// `kill`: cannot be trapped. (An exit signal with reason `ExitReason::Kill`, not from a
+    /// link, becomes this one on delivery.)
     Kill,
+    /// A stop with a reason (`gen_server:stop/3`): cannot be trapped, but graceful: the
+    /// process runs `terminate` and exits with the reason.
+    Stop(ExitReason),
     /// The process went over its memory limit: cannot be trapped, as `kill`.
     Overrun { limit: u64, held: u64 },
     /// Memory pressure: give back what you can (`Process::compact`).

@@ -77,7 +77,11 @@ pub(crate) fn spawn<P: Process>(
     let parent_core = parent.map(|p| p.core());
     if (opts.link || opts.monitor) && parent_core.is_none() {
         return Err(SpawnError::Config(ConfigError::new(
-            if opts.link { "spawn_link" } else { "spawn_monitor" },
+            match (opts.link, opts.monitor) {
+                (true, true) => "spawn_link_monitor",
+                (true, false) => "spawn_link",
+                _ => "spawn_monitor",
+            },
             "a builder with no process to link or monitor from (Node::process)",
             "a builder from inside a process (Context::process)",
         )));
@@ -257,7 +261,7 @@ fn arm<P: Process>(
         if opts.monitor {
             let mref = state.next_monitor_ref();
             parent_rel.monitoring.push((mref, pid));
-            child_rel.watchers.push(Watcher::Monitor(mref, parent.pid()));
+            child_rel.watchers.push(Watcher::Monitor(mref, parent.pid(), None));
             monitor = Some(mref);
         }
     }

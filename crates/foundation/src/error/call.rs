@@ -11,7 +11,8 @@ use crate::{ExitReason, Pid};
 /// before replying, fails at once (not after the timeout) and carries the exit reason. A call
 /// waits for room in a full mailbox (within its timeout), so it is never "at capacity"; a
 /// receiver whose policy is `Fail` refuses it at once ([`is_refused`](Self::is_refused)), as it
-/// refuses any send. The exit reason is shown in `Display`; a `CallError` has no source.
+/// refuses any send. The exit reason is shown in `Display`; a `CallError` has no source. A
+/// process that calls itself fails at once ([`is_calling_self`](Self::is_calling_self)).
 #[derive(Clone)]
 pub struct CallError {
     pid: Pid,
@@ -24,6 +25,7 @@ enum CallErrorKind {
     Refused,
     NoProcess(Option<ExitReason>),
     NoReply(Option<ExitReason>),
+    CallingSelf,
 }
 
 impl CallError {
@@ -41,6 +43,10 @@ impl CallError {
 
     pub(crate) fn no_reply(pid: Pid, reason: Option<ExitReason>) -> Self {
         CallError { pid, kind: CallErrorKind::NoReply(reason) }
+    }
+
+    pub(crate) fn calling_self(pid: Pid) -> Self {
+        CallError { pid, kind: CallErrorKind::CallingSelf }
     }
 
     /// The process that was called.
@@ -71,11 +77,18 @@ impl CallError {
         matches!(self.kind, CallErrorKind::NoReply(_))
     }
 
+    /// `true` if a process called itself (from one of its own handlers): it could never
+    /// answer while it waits, so the call fails at once instead of waiting out its timeout,
+    /// as OTP's `gen_server:call` to self exits with `calling_self`. The request was not sent.
+    pub fn is_calling_self(&self) -> bool {
+        matches!(self.kind, CallErrorKind::CallingSelf)
+    }
+
     /// Why the called process exited, when that is why the call failed.
     pub fn exit_reason(&self) -> Option<&ExitReason> {
         match &self.kind {
             CallErrorKind::NoProcess(r) | CallErrorKind::NoReply(r) => r.as_ref(),
-            CallErrorKind::Timeout(_) | CallErrorKind::Refused => None,
+            CallErrorKind::Timeout(_) | CallErrorKind::Refused | CallErrorKind::CallingSelf => None,
         }
     }
 }
@@ -96,6 +109,9 @@ impl fmt::Display for CallError {
             }
             CallErrorKind::NoReply(Some(r)) => {
                 write!(f, "call to {}: the process exited before replying ({r})", self.pid)
+            }
+            CallErrorKind::CallingSelf => {
+                write!(f, "call to {}: calling_self (a process cannot call itself)", self.pid)
             }
         }
     }

@@ -25,8 +25,15 @@ pub enum SpawnError {
     ParentExited(Pid),
     /// A supervised process's address was closed for good, so it cannot be restarted in it.
     AddressClosed(Pid),
-    /// The process started but its `init` failed (a supervised start waits for `init`).
+    /// The process started but its `init` failed (a supervised start, and
+    /// [`ProcessBuilder::start`](crate::ProcessBuilder::start), wait for `init`).
     InitFailed(ExitReason),
+    /// [`ProcessBuilder::start`](crate::ProcessBuilder::start) waited longer than its
+    /// `start_timeout` for `init`; the process was killed.
+    StartTimeout {
+        /// The `start_timeout`.
+        after: std::time::Duration,
+    },
     /// The process asked for a `memory_limit` but every memory account is in use, so its
     /// memory could not be measured: a limit is never dropped silently. A process without a
     /// limit still spawns (it then shares the runtime's account). See
@@ -48,6 +55,10 @@ impl fmt::Display for SpawnError {
                 write!(f, "cannot link or monitor from {pid}: it has exited")
             }
             SpawnError::InitFailed(reason) => write!(f, "`init` failed: {reason}"),
+            SpawnError::StartTimeout { after } => write!(
+                f,
+                "`init` did not finish within the `start_timeout` of {after:?}; the process was killed"
+            ),
             SpawnError::AddressClosed(pid) => {
                 write!(f, "cannot restart {pid}: its address was closed for good")
             }

@@ -135,7 +135,7 @@ impl From<ConfigError> for IsolateError {
 
 fn panicked(payload: &(dyn std::any::Any + Send)) -> IsolateError {
     match ExitReason::from_panic(payload) {
-        ExitReason::Panicked(message) => IsolateError::Panicked(message),
+        ExitReason::Panicked(panic) => IsolateError::Panicked(Arc::from(panic.to_string())),
         other => IsolateError::Panicked(Arc::from(other.to_string())),
     }
 }

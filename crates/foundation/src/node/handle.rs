@@ -140,7 +140,9 @@ impl Node {
 
     /// Sends an exit signal to `pid` from the node (Erlang's `exit/2`): a process that does not
     /// trap exits ends with `reason` unless it is `Normal`; one that traps exits receives it
-    /// in [`Process::handle_exit`]. Returns `false` if `pid` is gone.
+    /// in [`Process::handle_exit`]. With reason [`ExitReason::Kill`] it is `exit(Pid, kill)`:
+    /// it cannot be trapped, and the process exits with [`ExitReason::Killed`] (as
+    /// [`kill`](Self::kill)). Returns `false` if `pid` is gone.
     pub fn exit(&self, pid: Pid, reason: ExitReason) -> bool {
         let from = self.self_pid();
         self.state.deliver(pid, Signal::Exit { from, reason, link: false })
@@ -166,6 +168,41 @@ impl Node {
         let core = process.core();
         let from = self.self_pid();
         process.signal(pid, Signal::Exit { from, reason: ExitReason::Shutdown(None), link: false });
+        if let Ok(reason) = tokio::time::timeout(timeout, core.wait_exit_of(pid)).await {
+            return Some(reason);
+        }
+        process.signal(pid, Signal::Kill);
+        Some(core.wait_exit_of(pid).await)
+    }
+
+    /// Stops `pid` with `reason`, as OTP's `gen_server:stop(Pid, Reason, Timeout)`: the
+    /// process ends whether or not it traps exits, but gracefully: the handler it is in is
+    /// interrupted at its next `.await` (as by an exit signal), `terminate` runs with
+    /// `reason`, and it exits with `reason`, which its links and monitors see. Waits up to
+    /// `timeout` for it to end, then kills it. Returns its exit reason, or `None` if it was
+    /// already gone.
+    ///
+    /// Unlike [`stop`](Self::stop), which sends a `Shutdown` exit signal that a process trapping
+    /// exits receives in [`Process::handle_exit`] (a supervisor's way), this stop cannot be
+    /// trapped, as `gen_server:stop` cannot. Where OTP's caller exits with `timeout` and leaves
+    /// the process running when `terminate` takes too long, we kill it (as
+    /// [`stop`](Self::stop) does), so that a stop always ends the process.
+    ///
+    /// # Cancel safety
+    ///
+    /// As [`stop`](Self::stop): the stop is sent on the first poll; dropped after that, the
+    /// process still stops, and no kill is sent.
+    pub async fn stop_with(
+        &self,
+        pid: Pid,
+        reason: ExitReason,
+        timeout: Duration,
+    ) -> Option<ExitReason> {
+        let process = self.state.get(pid)?;
+        let core = process.core();
+        if !process.signal(pid, Signal::Stop(reason)) {
+            return Some(core.wait_exit_of(pid).await);
+        }
         if let Ok(reason) = tokio::time::timeout(timeout, core.wait_exit_of(pid)).await {
             return Some(reason);
         }

@@ -10,7 +10,7 @@ use crate::engine::mailbox::PushError;
 use crate::engine::process_block::ProcessBlock;
 use crate::error::{CallError, SendError, SendTimeoutError, TrySendError};
 use crate::process::delivery::Delivery;
-use crate::process::reply::ReplyTo;
+use crate::process::reply::{Answer, ReplyTo};
 use crate::{ExitReason, Pid};
 
 /// The default timeout of [`ProcessRef::call`]: 5 seconds, as `gen_server:call/2`.
@@ -204,7 +204,10 @@ impl<M: Send + 'static> ProcessRef<M> {
     /// Dropping the future abandons the call, not the request: a request already in the
     /// mailbox is still handled, and its reply is discarded. One still waiting for room in a
     /// full mailbox is dropped unsent.
-    pub async fn call<R>(&self, make: impl FnOnce(ReplyTo<R>) -> M) -> Result<R, CallError> {
+    pub async fn call<R: Send + 'static>(
+        &self,
+        make: impl FnOnce(ReplyTo<R>) -> M,
+    ) -> Result<R, CallError> {
         self.call_timeout(make, DEFAULT_CALL_TIMEOUT).await
     }
 
@@ -220,12 +223,18 @@ impl<M: Send + 'static> ProcessRef<M> {
     /// already in the mailbox (it goes in on the first poll when there is room), the process
     /// still handles it and its reply is discarded; if the call was still waiting for room,
     /// the request is dropped unsent.
-    pub async fn call_timeout<R>(
+    pub async fn call_timeout<R: Send + 'static>(
         &self,
         make: impl FnOnce(ReplyTo<R>) -> M,
         timeout: Duration,
     ) -> Result<R, CallError> {
-        let (reply, answer) = ReplyTo::pair();
+        // A process waiting for its own reply would wait out the timeout (it cannot handle the
+        // request while it waits): refused at once, as `gen_server:call` to self exits with
+        // `calling_self`.
+        if crate::engine::current::is(&self.shared.core) {
+            return Err(CallError::calling_self(self.pid()));
+        }
+        let (reply, answer) = ReplyTo::answer();
         // Fast path: room in the mailbox, so no clock is read before the request is in.
         let mut deadline = None;
         match self.offer(make(reply)) {
@@ -260,7 +269,13 @@ impl<M: Send + 'static> ProcessRef<M> {
             Ok(ready) => ready,
             Err(_) => return Err(CallError::timeout(self.pid(), timeout)),
         };
-        ready.map_err(|_| CallError::no_reply(self.pid(), self.exit_reason()))
+        match ready {
+            Ok(Answer::Reply(value)) => Ok(value),
+            // The server ended holding the request: the reason comes with the answer.
+            Ok(Answer::Exited(reason)) => Err(CallError::no_reply(self.pid(), Some(reason))),
+            // Dropped by a server that lives on, or by the mailbox of one that has ended.
+            Err(_) => Err(CallError::no_reply(self.pid(), self.exit_reason())),
+        }
     }
 
     /// An address that does not keep the process alive (for a process that ends when

@@ -2,13 +2,14 @@
 
 use std::fmt;
 use std::sync::Arc;
+use std::time::Duration;
 
 use crate::engine::process_block::AnyProcess;
 use crate::engine::spawn::{SpawnOptions, spawn};
 use crate::error::SpawnError;
 use crate::process::context::InitAck;
 use crate::process::overflow::Overflow;
-use crate::{MonitorRef, Name, Node, Process, ProcessRef};
+use crate::{ExitReason, MonitorRef, Name, Node, Pid, Process, ProcessRef};
 
 /// The mailbox capacity a process gets unless its builder says otherwise.
 ///
@@ -45,6 +46,7 @@ pub struct ProcessBuilder {
     memory_limit: Option<u64>,
     overflow: Overflow,
     end_when_unreferenced: bool,
+    start_timeout: Option<Duration>,
 }
 
 impl ProcessBuilder {
@@ -60,6 +62,7 @@ impl ProcessBuilder {
             memory_limit: None,
             overflow: Overflow::Wait,
             end_when_unreferenced: false,
+            start_timeout: None,
         }
     }
 
@@ -181,6 +184,94 @@ impl ProcessBuilder {
         Ok((r, m.expect("spawn with monitor returns its monitor reference")))
     }
 
+    /// Spawns the process linked with the spawning process and monitored by it, in one step
+    /// (Erlang's `spawn_opt(Fun, [link, monitor])`). Only from a builder made by
+    /// [`Context::process`](crate::Context::process); otherwise an error.
+    #[track_caller]
+    pub fn spawn_link_monitor<P: Process>(
+        self,
+        process: P,
+    ) -> Result<(ProcessRef<P::Message>, MonitorRef), SpawnError> {
+        let (node, parent, opts, ack) = self.into_parts(true, true);
+        let (r, m) = spawn(&node, parent.as_ref(), process, &opts, ack)?;
+        Ok((r, m.expect("spawn with monitor returns its monitor reference")))
+    }
+
+    /// Bounds how long [`start`](Self::start) and [`start_link`](Self::start_link) wait for
+    /// the process's `init` (by default as long as it takes, as `proc_lib:start`'s
+    /// `infinity`). A process whose `init` outlasts it is killed (unlinked first), and the start
+    /// fails with [`SpawnError::StartTimeout`].
+    pub fn start_timeout(mut self, timeout: Duration) -> Self {
+        self.start_timeout = Some(timeout);
+        self
+    }
+
+    /// Spawns the process and returns once its `init` has run (OTP's `proc_lib:start`, or
+    /// `gen_server:start`): with its address if `init` succeeded, with
+    /// [`SpawnError::InitFailed`] and `init`'s reason if it failed (the process has then
+    /// exited), or with [`SpawnError::StartTimeout`] past the
+    /// [`start_timeout`](Self::start_timeout).
+    ///
+    /// # Cancel safety
+    ///
+    /// Dropping the future before `init` has answered kills the process (as `proc_lib` kills
+    /// a process whose start it gives up), unlinking it first if it was linked; dropped after,
+    /// the process runs on.
+    pub async fn start<P: Process>(self, process: P) -> Result<ProcessRef<P::Message>, SpawnError> {
+        self.start_as(process, false).await
+    }
+
+    /// As [`start`](Self::start), linked with the spawning process (OTP's `proc_lib:start_link`,
+    /// `gen_server:start_link`): the link exists before `init` runs. As in OTP, a failing
+    /// `init` also sends its reason to the spawning process over the link (which ends it unless
+    /// it traps exits). Only from a builder made by
+    /// [`Context::process`](crate::Context::process); otherwise an error.
+    ///
+    /// # Cancel safety
+    ///
+    /// As [`start`](Self::start).
+    pub async fn start_link<P: Process>(
+        self,
+        process: P,
+    ) -> Result<ProcessRef<P::Message>, SpawnError> {
+        self.start_as(process, true).await
+    }
+
+    async fn start_as<P: Process>(
+        self,
+        process: P,
+        link: bool,
+    ) -> Result<ProcessRef<P::Message>, SpawnError> {
+        let timeout = self.start_timeout;
+        let (ack, acked) = tokio::sync::oneshot::channel();
+        let (node, parent, opts, _) = self.into_parts(link, false);
+        let (child, _) = spawn(&node, parent.as_ref(), process, &opts, Some(ack))?;
+        let mut abandon =
+            AbandonStart { node: &node, parent: parent.as_ref(), pid: Some(child.pid()) };
+        let outcome = match timeout {
+            Some(after) => match tokio::time::timeout(after, acked).await {
+                Ok(outcome) => outcome,
+                Err(_) => {
+                    let pid = abandon.give_up();
+                    if let Some(pid) = pid {
+                        node.wait_exit(pid).await;
+                    }
+                    return Err(SpawnError::StartTimeout { after });
+                }
+            },
+            None => acked.await,
+        };
+        abandon.pid = None;
+        match outcome {
+            Ok(Ok(())) => Ok(child),
+            Ok(Err(reason)) => Err(SpawnError::InitFailed(reason)),
+            // The task was dropped before `init` answered (its runtime went away).
+            Err(_) => {
+                Err(SpawnError::InitFailed(child.exit_reason().unwrap_or(ExitReason::Killed)))
+            }
+        }
+    }
+
     fn into_parts(
         self,
         link: bool,
@@ -198,6 +289,31 @@ impl ProcessBuilder {
             end_when_unreferenced: self.end_when_unreferenced,
         };
         (self.node, self.parent, opts, self.init_ack)
+    }
+}
+
+/// Kills a process whose start was given up (timed out or dropped), unlinking it from its
+/// spawner first so that the spawner is not taken with it.
+struct AbandonStart<'a> {
+    node: &'a Node,
+    parent: Option<&'a Arc<dyn AnyProcess>>,
+    pid: Option<Pid>,
+}
+
+impl AbandonStart<'_> {
+    fn give_up(&mut self) -> Option<Pid> {
+        let pid = self.pid.take()?;
+        if let Some(parent) = self.parent {
+            crate::engine::links::unlink(&self.node.state, parent.core(), pid);
+        }
+        self.node.kill(pid);
+        Some(pid)
+    }
+}
+
+impl Drop for AbandonStart<'_> {
+    fn drop(&mut self) {
+        self.give_up();
     }
 }
 

@@ -57,11 +57,12 @@ impl<M: Send + 'static> Context<M> {
         WeakProcessRef { shared: Arc::clone(&self.shared) }
     }
 
-    /// Turns exit trapping on or off. While on, exit signals from links and from `exit(pid,
-    /// reason)` arrive at [`Process::handle_exit`] instead of ending the process; `kill` still
-    /// ends it.
-    pub fn trap_exit(&mut self, on: bool) {
-        self.shared.core.set_trap_exit(on);
+    /// Turns exit trapping on or off and returns whether it was on, as Erlang's
+    /// `process_flag(trap_exit, On)` returns the old value. While on, exit signals from links
+    /// and from `exit(pid, reason)` arrive at [`Process::handle_exit`] instead of ending the
+    /// process; `kill` (and an exit signal with reason [`ExitReason::Kill`]) still ends it.
+    pub fn trap_exit(&mut self, on: bool) -> bool {
+        self.shared.core.set_trap_exit(on)
     }
 
     /// Whether this process traps exits.
@@ -102,6 +103,16 @@ impl<M: Send + 'static> Context<M> {
         self.process().spawn_monitor(process)
     }
 
+    /// Spawns a child linked with this process and monitored by it, in one step (Erlang's
+    /// `spawn_opt(Fun, [link, monitor])`): both exist before the child runs.
+    #[track_caller]
+    pub fn spawn_link_monitor<P: Process>(
+        &self,
+        process: P,
+    ) -> Result<(ProcessRef<P::Message>, MonitorRef), SpawnError> {
+        self.process().spawn_link_monitor(process)
+    }
+
     /// Links this process with `pid`, both ways. Linking twice is one link; linking to itself
     /// does nothing. If `pid` is gone, returns an error (`noproc`) and links nothing.
     pub fn link(&self, pid: Pid) -> Result<(), LinkError> {
@@ -120,14 +131,41 @@ impl<M: Send + 'static> Context<M> {
         links::monitor(&self.node.state, &*self.shared, pid)
     }
 
-    /// Removes a monitor. Its `Down`, if already on its way, is never delivered. Returns
-    /// `false` if the monitor had already fired or been removed.
+    /// Monitors the process registered as `name` (Erlang's `monitor(process, {Name, Node})`):
+    /// the name is looked up now and the process behind it is monitored, so a later
+    /// re-registration of the name is not followed. Its [`Down`](crate::Down) carries the name
+    /// in [`Down::name`](crate::Down::name). A name that is not registered gives a `Down` with
+    /// `NoProc` at once, as in Erlang; its `pid` is then the node's own
+    /// ([`Node::self_pid`]), since no process stands behind the name.
+    pub fn monitor_name(&self, name: impl Into<crate::Name>) -> MonitorRef {
+        links::monitor_name(&self.node.state, &*self.shared, &name.into())
+    }
+
+    /// Removes a monitor. Returns `false` if the monitor was not active: it had already been
+    /// handled or removed, or it is not one of this process's (a reference made by another
+    /// process or another node is never mistaken for one of ours).
+    ///
+    /// It always flushes, as Erlang's `demonitor(Ref, [flush])` does: a `Down` for it that is
+    /// already queued in the mailbox is never handled. (Erlang's plain `demonitor/1` leaves
+    /// such a `'DOWN'` in the mailbox for the process to receive; we never hand a process a
+    /// `Down` for a monitor it removed, since it could not tell it from a live one's. The
+    /// queued entry is dropped when the mailbox reaches it.) See also
+    /// [`demonitor_flush`](Self::demonitor_flush).
     pub fn demonitor(&self, monitor: MonitorRef) -> bool {
         links::demonitor(&self.node.state, &self.shared.core, monitor)
     }
 
+    /// Erlang's `demonitor(Ref, [flush])`: the same as [`demonitor`](Self::demonitor), which
+    /// always flushes; named for code ported from Erlang.
+    pub fn demonitor_flush(&self, monitor: MonitorRef) -> bool {
+        self.demonitor(monitor)
+    }
+
     /// Sends an exit signal to `pid` from this process (Erlang's `exit/2`). Returns `false` if
-    /// `pid` is gone. To kill, use [`Node::kill`].
+    /// `pid` is gone. With reason [`ExitReason::Kill`] it is Erlang's `exit(Pid, kill)`: it
+    /// cannot be trapped and `pid` exits with [`ExitReason::Killed`]; with `Killed` it is an
+    /// ordinary exit signal, which a process that traps exits receives. [`Node::kill`] kills
+    /// from outside any process.
     pub fn exit(&self, pid: Pid, reason: ExitReason) -> bool {
         let from = self.pid();
         self.node.state.deliver(pid, Signal::Exit { from, reason, link: false })

@@ -19,15 +19,41 @@
 //! fails at once with the process's exit reason. A reply that comes after the timeout is thrown
 //! away: it never lands in anyone's mailbox.
 //!
+//! A server that ends while it holds a request (it panicked, failed or was killed in the
+//! handler) fails the call with its exit reason, always: a reply handle dropped unanswered in a
+//! handler is released only once it is known whether the process lives on (when the handler
+//! returns, or after the exit is recorded). A process that calls itself fails at once with
+//! [`CallError::is_calling_self`](crate::CallError::is_calling_self), as `gen_server:call` to
+//! self exits with `calling_self`.
+//!
 //! # Links, monitors and exit signals
 //!
 //! As in Erlang: when a process ends, every linked process gets an exit signal with its reason.
 //! A process that does not trap exits ends with that reason unless it is `Normal`; one that
-//! traps exits ([`Context::trap_exit`]) gets it in [`Process::handle_exit`]. A kill
-//! ([`Node::kill`](crate::Node::kill)) cannot be trapped; a process killed that way propagates
-//! [`ExitReason::Killed`](crate::ExitReason::Killed) to its links, where it can be trapped. A
-//! monitor ([`Context::monitor`]) delivers exactly one [`Down`](crate::Down), with `NoProc` if
-//! the target was already gone.
+//! traps exits ([`Context::trap_exit`], which returns the previous value as
+//! `process_flag(trap_exit, _)` does) gets it in [`Process::handle_exit`].
+//!
+//! `kill` and `killed` are two reasons, as in Erlang. A kill ([`Node::kill`](crate::Node::kill),
+//! or an exit signal with reason [`ExitReason::Kill`](crate::ExitReason::Kill), Erlang's
+//! `exit(Pid, kill)`) cannot be trapped; the process ends without `terminate` and exits with
+//! [`ExitReason::Killed`](crate::ExitReason::Killed), which is what its links see, and there
+//! it can be trapped: an exit signal with reason `Killed` is an ordinary one.
+//! [`Node::stop_with`](crate::Node::stop_with) is `gen_server:stop/3`: it cannot be trapped
+//! either, but it is graceful (`terminate` runs with the reason, and the process exits with it).
+//!
+//! A monitor ([`Context::monitor`]) delivers exactly one [`Down`](crate::Down), with `NoProc` if
+//! the target was already gone. A monitor by registered name ([`Context::monitor_name`])
+//! resolves the name once, and its `Down` names it ([`Down::name`](crate::Down::name), Erlang's
+//! `{RegName, Node}`); a name nobody holds is `Down` with `NoProc` at once. A child can be
+//! spawned linked and monitored in one step ([`Context::spawn_link_monitor`],
+//! `spawn_opt([link, monitor])`). Monitor references, like pids, name their node and the node's
+//! incarnation, so a reference or pid from another node (or from an earlier node with the same
+//! number) never matches a local monitor or process.
+//!
+//! A panic's exit reason ([`Panic`](crate::Panic)) gives the message and where it happened, as
+//! OTP's crash reports do; the location comes from a panic hook chained in front of the one
+//! installed when the first node starts (see [`Panic`](crate::Panic) for how it coexists with
+//! yours).
 //!
 //! # Ordering
 //!
@@ -57,6 +83,20 @@
 //! an exit signal, a link's exit or a `Down` sent to an incarnation that has ended is dropped,
 //! never delivered to the next one, and [`Node::wait_exit`](crate::Node::wait_exit) on a pid
 //! answers with that incarnation's own reason.
+//!
+//! # Where we differ from OTP, on purpose
+//!
+//! - [`Context::demonitor`] always flushes: a `Down` for a removed monitor that is already
+//!   queued is never handled (Erlang's plain `demonitor/1` leaves the `'DOWN'` in the
+//!   mailbox, a classic source of stray messages). [`Context::demonitor_flush`] is the same,
+//!   named for ported code.
+//! - A reply handle dropped unanswered by a server that lives on fails the call at once
+//!   ([`CallError::is_no_reply`](crate::CallError::is_no_reply), no exit reason) rather than
+//!   letting it wait out its timeout as an unanswered `gen_server:call` would: there is no
+//!   other way to answer it.
+//! - [`Node::stop_with`](crate::Node::stop_with) kills the process if `terminate` outlasts the
+//!   timeout, where `gen_server:stop/3` exits the caller with `timeout` and leaves the process
+//!   running: a stop here always ends the process.
 //!
 //! # When a process ends
 //!

@@ -4,30 +4,99 @@ use std::fmt;
 
 use tokio::sync::oneshot;
 
+use crate::ExitReason;
+use crate::engine::current;
+
+/// What comes back to a caller: the reply, or the reason the server exited without one.
+pub(crate) enum Answer<R> {
+    Reply(R),
+    Exited(ExitReason),
+}
+
 /// Where to send the reply to a [`call`](crate::ProcessRef::call).
 ///
 /// Put it in the request message; the process answers with [`reply`](Self::reply). Dropping it
-/// without replying makes the call fail at once with
-/// [`CallError::is_no_reply`](crate::CallError::is_no_reply).
+/// without replying makes the call fail with
+/// [`CallError::is_no_reply`](crate::CallError::is_no_reply): once the handler that dropped it
+/// has returned, or, if the process ends instead, with the process's exit reason (a server
+/// that crashes while holding a request always reports why, as OTP's caller learns it from its
+/// monitor).
 pub struct ReplyTo<R> {
-    tx: oneshot::Sender<R>,
+    tx: Option<Tx<R>>,
+    /// Parks the sender with the process running this code, if any (see `engine::current`).
+    park: fn(Tx<R>),
+}
+
+/// The caller's end: a plain reply channel, or one that also carries an exit reason.
+enum Tx<R> {
+    Plain(oneshot::Sender<R>),
+    Answer(oneshot::Sender<Answer<R>>),
+}
+
+impl<R> Tx<R> {
+    fn is_closed(&self) -> bool {
+        match self {
+            Tx::Plain(tx) => tx.is_closed(),
+            Tx::Answer(tx) => tx.is_closed(),
+        }
+    }
+}
+
+impl<R: Send + 'static> ReplyTo<R> {
+    /// A reply handle whose caller learns only the reply (or that it was dropped).
+    pub(crate) fn pair() -> (Self, oneshot::Receiver<R>) {
+        let (tx, rx) = oneshot::channel();
+        (ReplyTo { tx: Some(Tx::Plain(tx)), park: park::<R> }, rx)
+    }
+
+    /// A reply handle whose caller also learns the server's exit reason when the server ends
+    /// holding it.
+    pub(crate) fn answer() -> (Self, oneshot::Receiver<Answer<R>>) {
+        let (tx, rx) = oneshot::channel();
+        (ReplyTo { tx: Some(Tx::Answer(tx)), park: park::<R> }, rx)
+    }
+}
+
+/// Parks a sender dropped unanswered inside a process; outside any, drops it now.
+fn park<R: Send + 'static>(tx: Tx<R>) {
+    if !current::in_process() {
+        return;
+    }
+    let orphan: current::Orphan = Box::new(move |exit: Option<&ExitReason>| {
+        if let (Some(reason), Tx::Answer(tx)) = (exit, tx) {
+            let _ = tx.send(Answer::Exited(reason.clone()));
+        }
+    });
+    drop(current::park(orphan));
 }
 
 impl<R> ReplyTo<R> {
-    pub(crate) fn pair() -> (Self, oneshot::Receiver<R>) {
-        let (tx, rx) = oneshot::channel();
-        (ReplyTo { tx }, rx)
-    }
-
     /// Sends the reply. Gives the value back if the caller stopped waiting (timed out or was
     /// cancelled).
-    pub fn reply(self, value: R) -> Result<(), R> {
-        self.tx.send(value)
+    pub fn reply(mut self, value: R) -> Result<(), R> {
+        match self.tx.take() {
+            Some(Tx::Plain(tx)) => tx.send(value),
+            Some(Tx::Answer(tx)) => match tx.send(Answer::Reply(value)) {
+                Err(Answer::Reply(value)) => Err(value),
+                _ => Ok(()),
+            },
+            None => Err(value),
+        }
     }
 
     /// `true` while the caller is still waiting.
     pub fn is_waiting(&self) -> bool {
-        !self.tx.is_closed()
+        self.tx.as_ref().is_some_and(|tx| !tx.is_closed())
+    }
+}
+
+impl<R> Drop for ReplyTo<R> {
+    fn drop(&mut self) {
+        if let Some(tx) = self.tx.take()
+            && !tx.is_closed()
+        {
+            (self.park)(tx);
+        }
     }
 }
 
