@@ -9,8 +9,8 @@ use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering::SeqCst};
 
 use common::wait::WAIT;
 use foundation::supervisor::{
-    ChildSpec, ChildStatus, DynamicSupervisorSpec, Restart, SupervisorError, SupervisorRef,
-    SupervisorSpec,
+    ChildCounts, ChildSpec, ChildStatus, DynamicSupervisorSpec, Restart, SupervisorError,
+    SupervisorRef, SupervisorSpec,
 };
 use foundation::{BoxError, Context, Node, Pid, Process, ReplyTo};
 
@@ -176,4 +176,23 @@ async fn an_init_that_fails_or_panics_is_a_failed_start_with_its_cause() {
     }
     // Nothing is left running.
     assert_eq!(node.process_count(), 0);
+}
+
+#[tokio::test(start_paused = true)]
+async fn count_children_counts_specs_active_supervisors_and_workers_as_otp() {
+    let node = Node::new().unwrap();
+    let enabled = Arc::new(AtomicBool::new(false));
+    let sup = node
+        .spawn_supervisor(
+            SupervisorSpec::new()
+                .child(optional("ignored", &enabled))
+                .child(ChildSpec::worker("worker", || Pinger))
+                .child(ChildSpec::supervisor("nested", SupervisorSpec::new())),
+        )
+        .await
+        .unwrap();
+    let counts = sup.count_children().await.unwrap();
+    let mut expected = ChildCounts::default();
+    (expected.specs, expected.active, expected.supervisors, expected.workers) = (3, 2, 1, 2);
+    assert_eq!(counts, expected, "an ignored child is a spec, not active");
 }

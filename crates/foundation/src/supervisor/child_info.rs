@@ -38,3 +38,33 @@ pub enum ChildStatus {
     /// `undefined`).
     Stopped,
 }
+
+/// How many children a supervisor has, by kind and by state: OTP's `count_children`. See
+/// [`SupervisorRef::count_children`](crate::supervisor::SupervisorRef::count_children).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub struct ChildCounts {
+    /// Every child the supervisor holds a spec of, running or not (OTP's `specs`).
+    pub specs: usize,
+    /// The children running now (OTP's `active`).
+    pub active: usize,
+    /// The children that are supervisors, running or not (OTP's `supervisors`).
+    pub supervisors: usize,
+    /// The children that are workers, running or not (OTP's `workers`).
+    pub workers: usize,
+}
+
+impl ChildCounts {
+    /// Counts what `which_children` lists.
+    pub(crate) fn of(children: &[ChildInfo]) -> Self {
+        let mut counts = ChildCounts { specs: children.len(), ..ChildCounts::default() };
+        for child in children {
+            counts.active += usize::from(child.status == ChildStatus::Running);
+            match child.kind {
+                ChildKind::Supervisor => counts.supervisors += 1,
+                ChildKind::Worker => counts.workers += 1,
+            }
+        }
+        counts
+    }
+}

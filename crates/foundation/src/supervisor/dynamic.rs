@@ -7,8 +7,8 @@ use std::sync::atomic::{AtomicU64, Ordering};
 
 use crate::supervisor::server::SupervisorMsg;
 use crate::supervisor::{
-    ChildInfo, ChildSpec, RestartIntensity, ShutdownOrder, SupervisorError, SupervisorRef,
-    SupervisorSpec,
+    ChildCounts, ChildInfo, ChildSpec, RestartIntensity, ShutdownOrder, SupervisorError,
+    SupervisorRef, SupervisorSpec,
 };
 use crate::{ExitReason, Pid};
 
@@ -175,6 +175,15 @@ impl<A> DynamicSupervisorRef<A> {
     /// Cancel safe: it only reads.
     pub async fn which_children(&self) -> Result<Vec<ChildInfo>, SupervisorError> {
         self.supervisor.which_children().await
+    }
+
+    /// How many children the supervisor has (see [`SupervisorRef::count_children`]).
+    ///
+    /// # Cancel safety
+    ///
+    /// Cancel safe: it only reads.
+    pub async fn count_children(&self) -> Result<ChildCounts, SupervisorError> {
+        self.supervisor.count_children().await
     }
 
     /// Waits until the supervisor has exited and returns why.

@@ -5,7 +5,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use crate::supervisor::server::SupervisorMsg;
-use crate::supervisor::{ChildInfo, ChildSpec, SupervisorError};
+use crate::supervisor::{ChildCounts, ChildInfo, ChildSpec, SupervisorError};
 use crate::{CallError, ExitReason, Pid, ProcessRef, ReplyTo};
 
 /// How long a request to a supervisor may take: stopping a child can take as long as that
@@ -100,6 +100,15 @@ impl SupervisorRef {
     /// Cancel safe: it only reads, so dropping the future changes nothing.
     pub async fn which_children(&self) -> Result<Vec<ChildInfo>, SupervisorError> {
         self.request(SupervisorMsg::WhichChildren).await
+    }
+
+    /// How many children the supervisor has, by kind and by state (OTP's `count_children`).
+    ///
+    /// # Cancel safety
+    ///
+    /// Cancel safe: it only reads.
+    pub async fn count_children(&self) -> Result<ChildCounts, SupervisorError> {
+        Ok(ChildCounts::of(&self.which_children().await?))
     }
 
     /// A typed address of the child `id`, or `None` if there is no such child or its message

@@ -142,7 +142,7 @@ pub(crate) mod server;
 mod shutdown;
 mod spec;
 
-pub use child_info::{ChildInfo, ChildStatus};
+pub use child_info::{ChildCounts, ChildInfo, ChildStatus};
 pub use dynamic::{DynamicSupervisorRef, DynamicSupervisorSpec};
 pub use error::SupervisorError;
 pub use handle::SupervisorRef;
