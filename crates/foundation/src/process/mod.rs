@@ -120,7 +120,7 @@ pub(crate) mod delivery;
 mod info;
 pub(crate) mod message_stats;
 pub(crate) mod overflow;
-mod reply;
+pub(crate) mod reply;
 
 pub use address::{DEFAULT_CALL_TIMEOUT, ProcessRef, WeakProcessRef};
 pub use behaviour::Process;

@@ -27,33 +27,15 @@ pub struct ReplyTo<R> {
     park: fn(Tx<R>),
 }
 
-/// The caller's end: a plain reply channel, or one that also carries an exit reason.
-enum Tx<R> {
-    Plain(oneshot::Sender<R>),
-    Answer(oneshot::Sender<Answer<R>>),
-}
-
-impl<R> Tx<R> {
-    fn is_closed(&self) -> bool {
-        match self {
-            Tx::Plain(tx) => tx.is_closed(),
-            Tx::Answer(tx) => tx.is_closed(),
-        }
-    }
-}
+/// The caller's end: the reply, or the server's exit reason when it ends holding the request.
+type Tx<R> = oneshot::Sender<Answer<R>>;
 
 impl<R: Send + 'static> ReplyTo<R> {
-    /// A reply handle whose caller learns only the reply (or that it was dropped).
-    pub(crate) fn pair() -> (Self, oneshot::Receiver<R>) {
-        let (tx, rx) = oneshot::channel();
-        (ReplyTo { tx: Some(Tx::Plain(tx)), park: park::<R> }, rx)
-    }
-
     /// A reply handle whose caller also learns the server's exit reason when the server ends
     /// holding it.
     pub(crate) fn answer() -> (Self, oneshot::Receiver<Answer<R>>) {
         let (tx, rx) = oneshot::channel();
-        (ReplyTo { tx: Some(Tx::Answer(tx)), park: park::<R> }, rx)
+        (ReplyTo { tx: Some(tx), park: park::<R> }, rx)
     }
 }
 
@@ -63,7 +45,7 @@ fn park<R: Send + 'static>(tx: Tx<R>) {
         return;
     }
     let orphan: current::Orphan = Box::new(move |exit: Option<&ExitReason>| {
-        if let (Some(reason), Tx::Answer(tx)) = (exit, tx) {
+        if let Some(reason) = exit {
             let _ = tx.send(Answer::Exited(reason.clone()));
         }
     });
@@ -75,8 +57,7 @@ impl<R> ReplyTo<R> {
     /// cancelled).
     pub fn reply(mut self, value: R) -> Result<(), R> {
         match self.tx.take() {
-            Some(Tx::Plain(tx)) => tx.send(value),
-            Some(Tx::Answer(tx)) => match tx.send(Answer::Reply(value)) {
+            Some(tx) => match tx.send(Answer::Reply(value)) {
                 Err(Answer::Reply(value)) => Err(value),
                 _ => Ok(()),
             },

@@ -4,6 +4,7 @@ use std::fmt;
 use std::sync::Arc;
 use std::time::Duration;
 
+use crate::process::reply::Answer;
 use crate::supervisor::server::SupervisorMsg;
 use crate::supervisor::{ChildCounts, ChildInfo, ChildSpec, SupervisorError};
 use crate::{CallError, ExitReason, Pid, ProcessRef, ReplyTo};
@@ -172,9 +173,9 @@ impl SupervisorRef {
         id: &str,
     ) -> impl Future<Output = Result<(), SupervisorError>> + Send + use<> {
         let id: Arc<str> = Arc::from(id);
-        let (reply, answer) = ReplyTo::pair();
+        let (reply, answer) = ReplyTo::answer();
         let stopped = self.post(SupervisorMsg::TerminateChild(Arc::clone(&id), reply), answer);
-        let (reply, answer) = ReplyTo::pair();
+        let (reply, answer) = ReplyTo::answer();
         let deleted = self.post(SupervisorMsg::DeleteChild(id, reply), answer);
         async move {
             let stopped = stopped.await.and_then(|answer| answer);
@@ -187,7 +188,7 @@ impl SupervisorRef {
         &self,
         make: impl FnOnce(ReplyTo<R>) -> SupervisorMsg,
     ) -> Result<R, SupervisorError> {
-        let (reply, answer) = ReplyTo::pair();
+        let (reply, answer) = ReplyTo::answer();
         self.post(make(reply), answer).await
     }
 
@@ -197,7 +198,7 @@ impl SupervisorRef {
     fn post<R: Send + 'static>(
         &self,
         request: SupervisorMsg,
-        answer: tokio::sync::oneshot::Receiver<R>,
+        answer: tokio::sync::oneshot::Receiver<Answer<R>>,
     ) -> impl Future<Output = Result<R, SupervisorError>> + Send + use<R> {
         let sent = self.inner.try_send(request).is_ok();
         let (pid, shared) = (self.pid(), Arc::clone(&self.inner.shared));
@@ -207,7 +208,9 @@ impl SupervisorRef {
                 return Err(SupervisorError::Unavailable(error));
             }
             match tokio::time::timeout(SUPERVISOR_CALL_TIMEOUT, answer).await {
-                Ok(Ok(answer)) => Ok(answer),
+                Ok(Ok(Answer::Reply(answer))) => Ok(answer),
+                // The supervisor ended holding the request: its reason comes with the answer.
+                Ok(Ok(Answer::Exited(reason))) => Err(CallError::no_reply(pid, Some(reason))),
                 Ok(Err(_)) => Err(CallError::no_reply(pid, shared.core.exit_reason())),
                 Err(_) => Err(CallError::timeout(pid, SUPERVISOR_CALL_TIMEOUT)),
             }
