@@ -22,7 +22,7 @@ never() {
     fi
 }
 
-never engine ecosystem supervisor registry telemetry message
+never engine ecosystem supervisor registry telemetry message cluster
 never process ecosystem supervisor registry telemetry message
 never supervisor ecosystem registry telemetry
 never registry ecosystem supervisor telemetry

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Every test: unit, integration and doc tests; the loom models of the engine's lock-free
+# Every test: unit, integration and doc tests (and those of optional features); the loom models of the engine's lock-free
 # protocols; and the memory module's unsafe code under Miri (which says loudly, and skips, if
 # the machine cannot get a nightly toolchain with Miri).
 # The README's test command; CI runs it after fmt and clippy.
@@ -7,5 +7,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 cargo test --workspace --locked --all-targets
 cargo test --workspace --locked --doc
+# The optional parts' own tests (the `cluster` wire format, its fuzz corpus replayed).
+cargo test -p foundation --locked --features cluster --test cluster_wire
 bash scripts/loom.sh
 bash scripts/miri.sh

@@ -48,6 +48,10 @@ pub enum ExitReason {
     Error(Arc<dyn Error + Send + Sync + 'static>),
     /// The process did not exist (or had already exited) when it was linked or monitored.
     NoProc,
+    /// The connection to the process's node was lost (Erlang's `noconnection`): what a link
+    /// or a monitor across nodes reports when the other node goes away, whatever became of
+    /// the process itself.
+    NoConnection,
     /// The process held more memory than its limit (the BEAM's `max_heap_size`).
     MemoryLimit {
         /// The limit, in bytes.
@@ -106,8 +110,14 @@ impl ExitReason {
         matches!(self, ExitReason::NoProc)
     }
 
+    /// `true` for `NoConnection`.
+    pub fn is_noconnection(&self) -> bool {
+        matches!(self, ExitReason::NoConnection)
+    }
+
     /// A short, stable name for the reason's kind: `normal`, `shutdown`, `killed`, `kill`,
-    /// `panicked`, `error`, `noproc` or `memory_limit`; useful for metrics labels.
+    /// `panicked`, `error`, `noproc`, `noconnection` or `memory_limit`; useful for metrics
+    /// labels.
     pub fn kind(&self) -> &'static str {
         match self {
             ExitReason::Normal => "normal",
@@ -117,6 +127,7 @@ impl ExitReason {
             ExitReason::Panicked(_) => "panicked",
             ExitReason::Error(_) => "error",
             ExitReason::NoProc => "noproc",
+            ExitReason::NoConnection => "noconnection",
             ExitReason::MemoryLimit { .. } => "memory_limit",
         }
     }
@@ -165,7 +176,7 @@ struct PanicInner {
 }
 
 impl Panic {
-    fn new(message: Arc<str>, location: Option<PanicLocation>) -> Self {
+    pub(crate) fn new(message: Arc<str>, location: Option<PanicLocation>) -> Self {
         Panic(Arc::new(PanicInner { message, location }))
     }
 
@@ -307,6 +318,7 @@ impl fmt::Display for ExitReason {
             // The reason is data, not an error with a source: show the error's whole chain.
             ExitReason::Error(e) => write!(f, "error: {}", Chain(&**e)),
             ExitReason::NoProc => f.write_str("noproc"),
+            ExitReason::NoConnection => f.write_str("noconnection"),
             ExitReason::MemoryLimit { limit, held } => {
                 write!(f, "memory limit: held {held} bytes, over the limit of {limit}")
             }
@@ -324,6 +336,7 @@ impl fmt::Debug for ExitReason {
             ExitReason::Panicked(m) => f.debug_tuple("Panicked").field(m).finish(),
             ExitReason::Error(e) => f.debug_tuple("Error").field(&Chain(&**e).to_string()).finish(),
             ExitReason::NoProc => f.write_str("NoProc"),
+            ExitReason::NoConnection => f.write_str("NoConnection"),
             ExitReason::MemoryLimit { limit, held } => {
                 f.debug_struct("MemoryLimit").field("limit", limit).field("held", held).finish()
             }

@@ -94,18 +94,19 @@
 //! ## Feature flags
 //!
 //! The core (processes, supervisors, ecosystems, registry, messages, telemetry to observers
-//! and `tracing`, timers, [`memory::isolate`]) is always there. Three features add to it, all
-//! on by default; turn them off with `default-features = false` and pick what you need, as
-//! with tokio:
+//! and `tracing`, timers, [`memory::isolate`]) is always there. Three features add to it, on
+//! by default (turn them off with `default-features = false` and pick what you need, as with
+//! tokio), and one more is off by default:
 //!
 //! | feature | what it adds | default |
 //! | --- | --- | --- |
 //! | `accounting-allocator` | [`memory::AccountingAllocator`] and the table of accounts it charges: per-process memory measured, memory limits and shared budgets enforced. Without it every memory figure is `None` (see [`memory`](memory#without-the-accounting-allocator-feature)) and the crate has no unsafe code. | yes |
 //! | `metrics` | The [telemetry](telemetry#metrics) counted through the [`metrics`](https://docs.rs/metrics) facade, for any recorder you install (a Prometheus exporter, say). Without it observers and `tracing` still get every event. | yes |
 //! | `serde` | `Serialize` and `Deserialize` for the configuration types: [`ecosystem::EcosystemConfig`] (durations as `"5s"`, through `humantime-serde`) and its enums, and [`message::Overflow`]. | yes |
+//! | `cluster` | Nodes on several machines, **in progress**: so far the wire format two nodes speak (`cluster::wire`: frames with a version byte, a size limit checked before buffering, postcard bodies). Adds `serde`, `tokio-util` and `postcard`. | no |
 //!
 //! The `foundation` command-line tool enables `accounting-allocator` and `serde`. Later parts
-//! (the cluster, the dashboard, the services) will come as features of their own.
+//! (the dashboard, the services) will come as features of their own.
 //!
 //! ## Minimum supported Rust version
 //!
@@ -117,6 +118,9 @@
 // A doctest is an example users copy: it must compile without warnings.
 #![doc(test(attr(deny(warnings))))]
 
+#[cfg(feature = "cluster")]
+#[cfg_attr(docsrs, doc(cfg(feature = "cluster")))]
+pub mod cluster;
 mod deadline;
 pub mod ecosystem;
 mod engine;

@@ -98,6 +98,12 @@ impl MonitorRef {
     pub const fn creation(self) -> u32 {
         self.creation
     }
+
+    /// The number, unique on its node's incarnation.
+    #[cfg(feature = "cluster")]
+    pub(crate) const fn id(self) -> u64 {
+        self.id
+    }
 }
 
 impl fmt::Display for MonitorRef {
