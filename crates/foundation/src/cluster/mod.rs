@@ -6,10 +6,10 @@
 //! same `ProcessRef`, links and monitors as local ones, a lost node being a
 //! [`NoConnection`](crate::ExitReason::NoConnection) exit.
 //!
-//! What exists so far is the wire format ([`wire`]; the decisions and the plan are in
-//! `docs/CLUSTER.md`): the frames two nodes exchange, with a
+//! What exists so far is the wire format ([`wire`]): the frames two nodes exchange, with a
 //! version byte, a size limit checked before anything is buffered, and a decoder that answers
 //! any input, however malformed, with a typed error (it is property-tested and fuzzed). The
-//! transport, membership and remote addresses build on it.
+//! transport, membership and remote addresses build on it; the decisions and the plan are in
+//! `docs/CLUSTER.md`.
 
 pub mod wire;
