@@ -99,7 +99,7 @@ impl ControlBlock {
     /// `run_loop::Accounted`.)
     #[inline]
     pub(crate) fn release_orphans(&self, exit: Option<&ExitReason>) {
-        if current::is(self) {
+        if current::any_parked() && current::is(self) {
             for orphan in current::take_parked() {
                 orphan(exit);
             }

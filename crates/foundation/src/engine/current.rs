@@ -24,6 +24,9 @@ thread_local! {
     static CURRENT: Cell<usize> = const { Cell::new(0) };
     /// What the current poll parked.
     static PARKED: RefCell<Vec<Orphan>> = const { RefCell::new(Vec::new()) };
+    /// Whether `PARKED` may hold anything: read on every message handled, so that the usual
+    /// case (nothing parked) costs one read of a plain thread-local and no look at the list.
+    static ANY: Cell<bool> = const { Cell::new(false) };
 }
 
 fn id(core: &ControlBlock) -> usize {
@@ -37,7 +40,9 @@ pub(crate) fn enter(core: &ControlBlock, kept: &mut Vec<Orphan>) -> Polling {
     let previous = CURRENT.with(|c| c.replace(id(core)));
     if !kept.is_empty() {
         let kept = std::mem::take(kept);
-        let _ = PARKED.try_with(|p| p.borrow_mut().extend(kept));
+        if PARKED.try_with(|p| p.borrow_mut().extend(kept)).is_ok() {
+            ANY.set(true);
+        }
     }
     Polling { previous }
 }
@@ -75,7 +80,10 @@ pub(crate) fn park(orphan: Orphan) -> Result<(), Orphan> {
         return Err(orphan);
     }
     match PARKED.try_with(|p| p.borrow_mut().push(orphan)) {
-        Ok(()) => Ok(()),
+        Ok(()) => {
+            ANY.set(true);
+            Ok(())
+        }
         // The thread is ending: nothing to wait for.
         Err(_) => Ok(()),
     }
@@ -84,6 +92,9 @@ pub(crate) fn park(orphan: Orphan) -> Result<(), Orphan> {
 /// Takes what the current poll parked (usually nothing: no allocation then).
 #[inline]
 pub(crate) fn take_parked() -> Vec<Orphan> {
+    if !ANY.replace(false) {
+        return Vec::new();
+    }
     PARKED
         .try_with(|p| {
             let mut p = p.borrow_mut();
@@ -96,4 +107,10 @@ pub(crate) fn take_parked() -> Vec<Orphan> {
 #[inline]
 pub(crate) fn in_process() -> bool {
     CURRENT.try_with(|c| c.get() != 0).unwrap_or(false)
+}
+
+/// `true` if the current poll may have parked something (cheap: read on every message).
+#[inline]
+pub(crate) fn any_parked() -> bool {
+    ANY.get()
 }
