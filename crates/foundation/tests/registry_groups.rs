@@ -996,3 +996,70 @@ proptest! {
         common::runtime::paused().block_on(run_group_model(ops));
     }
 }
+
+enum WatchMsg {
+    Event(Result<GroupEvent, RecvError>),
+    Seen(usize, ReplyTo<Vec<(GroupEventKind, Pid)>>),
+}
+
+/// Collects forwarded group events; answers `Seen(n)` once it holds `n` of them.
+#[derive(Default)]
+struct Watcher {
+    seen: Vec<(GroupEventKind, Pid)>,
+    waiting: Option<(usize, ReplyTo<Vec<(GroupEventKind, Pid)>>)>,
+}
+
+impl Process for Watcher {
+    type Message = WatchMsg;
+
+    async fn handle(&mut self, _: &mut Context<WatchMsg>, msg: WatchMsg) -> Result<(), BoxError> {
+        match msg {
+            WatchMsg::Event(event) => {
+                let event = event?;
+                self.seen.push((event.kind(), event.pid()));
+            }
+            WatchMsg::Seen(n, reply) => self.waiting = Some((n, reply)),
+        }
+        if let Some((n, _)) = &self.waiting
+            && self.seen.len() >= *n
+            && let Some((_, reply)) = self.waiting.take()
+        {
+            let _ = reply.reply(self.seen.clone());
+        }
+        Ok(())
+    }
+}
+
+/// OTP's pg sends monitor events to the subscriber's mailbox: `forward_to` does, in order,
+/// and stops with the subscriber.
+#[tokio::test(start_paused = true)]
+async fn a_forwarded_group_monitor_delivers_events_to_the_mailbox_in_order() {
+    let node = Node::new().unwrap();
+    let watcher = node.spawn(Watcher::default()).unwrap();
+    let (monitor, members) = node.groups().monitor("g");
+    assert!(members.is_empty());
+    monitor.forward_to(&watcher, WatchMsg::Event);
+
+    let a = node.spawn(Svc).unwrap();
+    let b = node.spawn(Svc).unwrap();
+    node.groups().join("g", a.pid()).unwrap();
+    node.groups().join("g", b.pid()).unwrap();
+    assert!(node.groups().leave("g", a.pid()));
+    let seen = watcher.call(|r| WatchMsg::Seen(3, r)).await.unwrap();
+    assert_eq!(
+        seen,
+        [
+            (GroupEventKind::Joined, a.pid()),
+            (GroupEventKind::Joined, b.pid()),
+            (GroupEventKind::Left, a.pid()),
+        ]
+    );
+
+    // The subscriber exits: the forwarding task ends with it (only `a` and `b` are left
+    // running), and later changes go nowhere.
+    assert!(node.kill(watcher.pid()));
+    let _ = watcher.exited().await;
+    assert!(common::wait::run_until(|| common::wait::alive_tasks() == 2).await);
+    node.groups().join("g", a.pid()).unwrap();
+    assert_eq!(node.groups().members("g").len(), 2);
+}

@@ -4,6 +4,7 @@
 use std::fmt;
 use std::sync::{Arc, Weak};
 
+use crate::ProcessRef;
 use crate::engine::group_event::{End, EventQueue, GroupEvent};
 use crate::engine::node_state::NodeState;
 
@@ -94,6 +95,65 @@ impl GroupMonitor {
 
     /// Stops the monitor (OTP's `pg:demonitor`); the same as dropping it.
     pub fn demonitor(self) {}
+
+    /// Delivers the events to a process's mailbox, as OTP's `pg` does: each event, wrapped by
+    /// `wrap`, is sent to `to` in order (waiting for room, so a subscriber with a full mailbox
+    /// holds the forwarding back, and the monitor, bounded, ends `Lagged` rather than grow; that
+    /// end, or `Closed`, is delivered too, as the last message). Forwarding stops, and the
+    /// monitor with it, when the process exits (this incarnation of it: the monitor belongs to
+    /// the subscriber's pid, as in OTP) or the node is gone. The forwarder does not keep the
+    /// process alive.
+    ///
+    /// ```
+    /// use foundation::registry::{GroupEvent, RecvError};
+    /// use foundation::{BoxError, Context, Node, Process};
+    ///
+    /// struct Watcher;
+    /// impl Process for Watcher {
+    ///     type Message = Result<GroupEvent, RecvError>;
+    ///     async fn handle(&mut self, _: &mut Context<Self::Message>, event: Self::Message) -> Result<(), BoxError> {
+    ///         println!("{:?}", event?);
+    ///         Ok(())
+    ///     }
+    /// }
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), BoxError> {
+    /// let node = Node::new()?;
+    /// let watcher = node.spawn(Watcher)?;
+    /// let (monitor, _members) = node.groups().monitor("workers");
+    /// monitor.forward_to(&watcher, |event| event);
+    /// # Ok(()) }
+    /// ```
+    pub fn forward_to<M: Send + 'static>(
+        mut self,
+        to: &ProcessRef<M>,
+        wrap: impl Fn(Result<GroupEvent, RecvError>) -> M + Send + 'static,
+    ) {
+        let Some(node) = self.node.upgrade() else { return };
+        // As OTP's pg monitor belongs to its subscriber's pid: this incarnation.
+        let incarnation = to.pid();
+        let to = to.downgrade();
+        let forwarding = async move {
+            let subscriber = &to.shared.core;
+            let mut exited = std::pin::pin!(subscriber.wait_exit_of(incarnation));
+            loop {
+                let event = tokio::select! {
+                    event = self.recv() => event,
+                    _ = &mut exited => return,
+                };
+                let last = event.is_err();
+                let Some(process) = to.upgrade() else { return };
+                let sent = tokio::select! {
+                    sent = process.send(wrap(event)) => sent.is_ok(),
+                    _ = &mut exited => false,
+                };
+                if !sent || last {
+                    return;
+                }
+            }
+        };
+        drop(node.runtime.spawn(forwarding));
+    }
 }
 
 impl Drop for GroupMonitor {
