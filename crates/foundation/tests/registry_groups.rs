@@ -997,16 +997,19 @@ proptest! {
     }
 }
 
+/// What a watcher has seen: each event's kind and process.
+type Seen = Vec<(GroupEventKind, Pid)>;
+
 enum WatchMsg {
     Event(Result<GroupEvent, RecvError>),
-    Seen(usize, ReplyTo<Vec<(GroupEventKind, Pid)>>),
+    Seen(usize, ReplyTo<Seen>),
 }
 
 /// Collects forwarded group events; answers `Seen(n)` once it holds `n` of them.
 #[derive(Default)]
 struct Watcher {
-    seen: Vec<(GroupEventKind, Pid)>,
-    waiting: Option<(usize, ReplyTo<Vec<(GroupEventKind, Pid)>>)>,
+    seen: Seen,
+    waiting: Option<(usize, ReplyTo<Seen>)>,
 }
 
 impl Process for Watcher {
