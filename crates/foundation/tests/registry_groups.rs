@@ -1066,3 +1066,23 @@ async fn a_forwarded_group_monitor_delivers_events_to_the_mailbox_in_order() {
     node.groups().join("g", a.pid()).unwrap();
     assert_eq!(node.groups().members("g").len(), 2);
 }
+
+/// As a stream, a monitor gives its events in order, then why it ended, once, then the end.
+#[tokio::test(start_paused = true)]
+async fn a_group_monitor_is_a_stream_that_ends_after_saying_why() {
+    use futures::StreamExt;
+
+    let node = Node::new().unwrap();
+    let groups = node.groups().with_monitor_capacity(2).unwrap();
+    let (mut events, _) = groups.monitor("g");
+    let a = node.spawn(Svc).unwrap();
+    for _ in 0..3 {
+        groups.join("g", a.pid()).unwrap();
+    }
+    let first = events.next().await.expect("an event").expect("a join");
+    assert_eq!((first.kind(), first.pid()), (GroupEventKind::Joined, a.pid()));
+    assert!(events.next().await.expect("an event").is_ok_and(|e| e.is_join()));
+    assert_eq!(events.next().await, Some(Err(RecvError::Lagged)));
+    assert_eq!(events.next().await, None, "the stream is over");
+    assert_eq!(events.next().await, None);
+}

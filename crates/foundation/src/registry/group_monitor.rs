@@ -32,6 +32,8 @@ pub struct GroupMonitor {
     scope: Arc<str>,
     /// `None` for a scope monitor.
     group: Option<Arc<str>>,
+    /// As a stream: why it ended has been given; the stream is over.
+    finished: bool,
 }
 
 /// Why a [`GroupMonitor`] has no more events.
@@ -66,7 +68,7 @@ impl GroupMonitor {
         scope: Arc<str>,
         group: Option<Arc<str>>,
     ) -> Self {
-        GroupMonitor { queue, node: Arc::downgrade(node), scope, group }
+        GroupMonitor { queue, node: Arc::downgrade(node), scope, group, finished: false }
     }
 
     /// The next join or leave; waits for one. Once the monitor has ended and every event it
@@ -77,10 +79,7 @@ impl GroupMonitor {
     /// Cancel safe: an event is taken only when `recv` returns it, so a `recv` dropped in a
     /// `select!` loses nothing.
     pub async fn recv(&mut self) -> Result<GroupEvent, RecvError> {
-        std::future::poll_fn(|cx| self.queue.poll_recv(cx)).await.map_err(|end| match end {
-            End::Lagged => RecvError::Lagged,
-            End::Closed => RecvError::Closed,
-        })
+        std::future::poll_fn(|cx| self.queue.poll_recv(cx)).await.map_err(ended)
     }
 
     /// The scope watched.
@@ -153,6 +152,35 @@ impl GroupMonitor {
             }
         };
         drop(node.runtime.spawn(forwarding));
+    }
+}
+
+/// Why a monitor's queue ended, as its reader is told.
+fn ended(end: End) -> RecvError {
+    match end {
+        End::Lagged => RecvError::Lagged,
+        End::Closed => RecvError::Closed,
+    }
+}
+
+/// The events as a stream: each join and leave in order, then why the monitor ended (`Err`,
+/// once), then the end of the stream. Polling it is cancel safe, as [`GroupMonitor::recv`].
+impl futures::Stream for GroupMonitor {
+    type Item = Result<GroupEvent, RecvError>;
+
+    fn poll_next(
+        mut self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<Option<Self::Item>> {
+        if self.finished {
+            return std::task::Poll::Ready(None);
+        }
+        self.queue.poll_recv(cx).map(|next| {
+            if next.is_err() {
+                self.finished = true;
+            }
+            Some(next.map_err(ended))
+        })
     }
 }
 
