@@ -223,6 +223,68 @@ async fn a_call_to_itself_fails_at_once_with_calling_self() {
     assert_eq!(probe.call(Cmd::Ping).await.unwrap(), probe.pid());
 }
 
+/// Asks a server, from inside a handler, and reports what the call returned.
+struct Asker {
+    server: ProcessRef<Busy>,
+}
+
+impl Process for Asker {
+    type Message = ReplyTo<Result<(), CallError>>;
+
+    async fn handle(
+        &mut self,
+        _: &mut Context<Self::Message>,
+        reply: ReplyTo<Result<(), CallError>>,
+    ) -> Result<(), BoxError> {
+        let _ = reply.reply(self.server.call(Busy::Ask).await);
+        Ok(())
+    }
+}
+
+/// A server that takes its first message and then never returns from it.
+enum Busy {
+    Hold,
+    Fill,
+    Ask(ReplyTo<()>),
+}
+
+struct Stuck;
+
+impl Process for Stuck {
+    type Message = Busy;
+
+    async fn handle(&mut self, _: &mut Context<Busy>, msg: Busy) -> Result<(), BoxError> {
+        if let Busy::Hold = msg {
+            std::future::pending::<()>().await;
+        }
+        Ok(())
+    }
+}
+
+/// A request the server's drop policy drops fails at once with `no_reply`, also when the
+/// caller is itself a process (its reply handle is not held back with the caller, which would
+/// wait out its own timeout).
+#[tokio::test(start_paused = true)]
+async fn a_call_dropped_by_the_servers_policy_fails_at_once_from_a_process_too() {
+    let node = Node::new().unwrap();
+    let server = node
+        .process()
+        .mailbox_capacity(1)
+        .overflow(foundation::message::Overflow::DropNewest)
+        .spawn(Stuck)
+        .unwrap();
+    server.send(Busy::Hold).await.unwrap();
+    let taken = || node.process_info(server.pid()).is_some_and(|i| i.mailbox_len == 0);
+    assert!(common::wait::run_until(taken).await, "the server took `Hold`");
+    server.send(Busy::Fill).await.unwrap();
+    let asker = node.spawn(Asker { server: server.clone() }).unwrap();
+    let start = tokio::time::Instant::now();
+    let answer = asker.call(|reply| reply).await.unwrap();
+    assert_eq!(start.elapsed(), Duration::ZERO, "the call waited");
+    let err = answer.unwrap_err();
+    assert!(err.is_no_reply(), "{err}");
+}
+
 // ---- 3. a dying server's reason ------------------------------------------------------------
 
 /// On a multi-thread runtime the caller runs while the server dies: on every iteration, the

@@ -29,7 +29,8 @@ thread_local! {
     static ANY: Cell<bool> = const { Cell::new(false) };
 }
 
-fn id(core: &ControlBlock) -> usize {
+/// A process's identity here: its control block's address (compared, never dereferenced).
+pub(crate) fn id(core: &ControlBlock) -> usize {
     std::ptr::from_ref(core) as usize
 }
 
@@ -65,13 +66,24 @@ impl Drop for Polling {
     #[inline]
     fn drop(&mut self) {
         CURRENT.with(|c| c.set(self.previous));
+        // A poll that unwinds never reaches `leave`: what it parked must not wait for the
+        // next process polled on this thread. Dropped, its callers learn `no_reply`.
+        if std::thread::panicking() {
+            drop(take_parked());
+        }
     }
 }
 
 /// `true` if this code runs inside `core`'s process (in one of its handlers).
 #[inline]
 pub(crate) fn is(core: &ControlBlock) -> bool {
-    CURRENT.try_with(|c| c.get() == id(core)).unwrap_or(false)
+    is_id(id(core))
+}
+
+/// `true` if this code runs inside the process whose [`id`] is `process`.
+#[inline]
+pub(crate) fn is_id(process: usize) -> bool {
+    CURRENT.try_with(|c| c.get() == process).unwrap_or(false)
 }
 
 /// Parks `orphan` with the process being polled; gives it back if none is.

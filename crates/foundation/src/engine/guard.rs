@@ -61,6 +61,9 @@ pub(crate) fn triage(
 ) -> Option<Interrupt> {
     let mut rel = core.relations.lock();
     let signals = core.take_signals(&mut rel);
+    // The first graceful end (a stop, an exit signal) found; a kill or a memory overrun later
+    // in the same batch still wins over it, so it is not lost with the rest of the batch.
+    let mut graceful = None;
     for signal in signals {
         match signal {
             Signal::Kill => return Some(Interrupt { reason: ExitReason::Killed, kill: true }),
@@ -68,18 +71,18 @@ pub(crate) fn triage(
                 let reason = ExitReason::MemoryLimit { limit, held };
                 return Some(Interrupt { reason, kill: true });
             }
-            _ if mode == Mode::Exiting => {}
-            Signal::Stop(reason) => return Some(Interrupt::exit(reason)),
+            _ if mode == Mode::Exiting || graceful.is_some() => {}
+            Signal::Stop(reason) => graceful = Some(Interrupt::exit(reason)),
             Signal::Exit { from, reason, link } => {
                 if link && !rel.links.remove(from) {
                     continue; // unlinked since: Erlang drops such a signal
                 }
                 match reason {
                     ExitReason::Normal if !link && from == core.pid() => {
-                        return Some(Interrupt::exit(reason));
+                        graceful = Some(Interrupt::exit(reason));
                     }
                     ExitReason::Normal => {}
-                    reason => return Some(Interrupt::exit(reason)),
+                    reason => graceful = Some(Interrupt::exit(reason)),
                 }
             }
             signal @ (Signal::Down(_) | Signal::Compact | Signal::Promoted(_)) => {
@@ -87,7 +90,7 @@ pub(crate) fn triage(
             }
         }
     }
-    None
+    graceful
 }
 
 pin_project! {

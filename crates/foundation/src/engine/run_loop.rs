@@ -397,10 +397,12 @@ pin_project_lite::pin_project! {
     /// checks its memory limit after each poll.
     pub(crate) struct Accounted<M, F> {
         shared: Arc<ProcessBlock<M>>,
-        // Reply handles the running handler dropped unanswered in earlier polls.
-        orphans: Vec<current::Orphan>,
+        // Declared before `orphans`, so dropped first: a task dropped with its runtime records
+        // its end (in `inner`) before the callers of parked reply handles are released.
         #[pin]
         inner: F,
+        // Reply handles the running handler dropped unanswered in earlier polls.
+        orphans: Vec<current::Orphan>,
     }
 }
 

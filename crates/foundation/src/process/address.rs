@@ -234,7 +234,7 @@ impl<M: Send + 'static> ProcessRef<M> {
         if crate::engine::current::is(&self.shared.core) {
             return Err(CallError::calling_self(self.pid()));
         }
-        let (reply, answer) = ReplyTo::answer();
+        let (reply, answer) = ReplyTo::answer(&self.shared.core);
         // Fast path: room in the mailbox, so no clock is read before the request is in.
         let mut deadline = None;
         match self.offer(make(reply)) {

@@ -5,6 +5,7 @@ use std::fmt;
 use tokio::sync::oneshot;
 
 use crate::ExitReason;
+use crate::engine::control_block::ControlBlock;
 use crate::engine::current;
 
 /// What comes back to a caller: the reply, or the reason the server exited without one.
@@ -23,7 +24,11 @@ pub(crate) enum Answer<R> {
 /// monitor).
 pub struct ReplyTo<R> {
     tx: Option<Tx<R>>,
-    /// Parks the sender with the process running this code, if any (see `engine::current`).
+    /// The server the request was made to (`engine::current::id`): a handle dropped while
+    /// that process runs is parked with it; dropped anywhere else (a send that dropped the
+    /// request, a mailbox closing, another process), it is dropped at once.
+    server: usize,
+    /// Parks the sender with the server (see `engine::current`).
     park: fn(Tx<R>),
 }
 
@@ -31,19 +36,16 @@ pub struct ReplyTo<R> {
 type Tx<R> = oneshot::Sender<Answer<R>>;
 
 impl<R: Send + 'static> ReplyTo<R> {
-    /// A reply handle whose caller also learns the server's exit reason when the server ends
-    /// holding it.
-    pub(crate) fn answer() -> (Self, oneshot::Receiver<Answer<R>>) {
+    /// A reply handle for a request to `server`, whose caller also learns the server's exit
+    /// reason when the server ends holding it.
+    pub(crate) fn answer(server: &ControlBlock) -> (Self, oneshot::Receiver<Answer<R>>) {
         let (tx, rx) = oneshot::channel();
-        (ReplyTo { tx: Some(tx), park: park::<R> }, rx)
+        (ReplyTo { tx: Some(tx), server: current::id(server), park: park::<R> }, rx)
     }
 }
 
-/// Parks a sender dropped unanswered inside a process; outside any, drops it now.
+/// Parks a sender its server dropped unanswered, until the server's handler returns.
 fn park<R: Send + 'static>(tx: Tx<R>) {
-    if !current::in_process() {
-        return;
-    }
     let orphan: current::Orphan = Box::new(move |exit: Option<&ExitReason>| {
         if let Some(reason) = exit {
             let _ = tx.send(Answer::Exited(reason.clone()));
@@ -75,6 +77,7 @@ impl<R> Drop for ReplyTo<R> {
     fn drop(&mut self) {
         if let Some(tx) = self.tx.take()
             && !tx.is_closed()
+            && current::is_id(self.server)
         {
             (self.park)(tx);
         }

@@ -173,9 +173,9 @@ impl SupervisorRef {
         id: &str,
     ) -> impl Future<Output = Result<(), SupervisorError>> + Send + use<> {
         let id: Arc<str> = Arc::from(id);
-        let (reply, answer) = ReplyTo::answer();
+        let (reply, answer) = ReplyTo::answer(&self.inner.shared.core);
         let stopped = self.post(SupervisorMsg::TerminateChild(Arc::clone(&id), reply), answer);
-        let (reply, answer) = ReplyTo::answer();
+        let (reply, answer) = ReplyTo::answer(&self.inner.shared.core);
         let deleted = self.post(SupervisorMsg::DeleteChild(id, reply), answer);
         async move {
             let stopped = stopped.await.and_then(|answer| answer);
@@ -188,7 +188,7 @@ impl SupervisorRef {
         &self,
         make: impl FnOnce(ReplyTo<R>) -> SupervisorMsg,
     ) -> Result<R, SupervisorError> {
-        let (reply, answer) = ReplyTo::answer();
+        let (reply, answer) = ReplyTo::answer(&self.inner.shared.core);
         self.post(make(reply), answer).await
     }
 
