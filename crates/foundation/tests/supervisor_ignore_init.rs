@@ -196,3 +196,38 @@ async fn count_children_counts_specs_active_supervisors_and_workers_as_otp() {
     (expected.specs, expected.active, expected.supervisors, expected.workers) = (3, 2, 1, 2);
     assert_eq!(counts, expected, "an ignored child is a spec, not active");
 }
+
+#[tokio::test(start_paused = true)]
+async fn an_ignored_temporary_child_of_the_spec_is_not_kept() {
+    let node = Node::new().unwrap();
+    let enabled = Arc::new(AtomicBool::new(false));
+    let sup = node
+        .spawn_supervisor(
+            SupervisorSpec::new()
+                .child(optional("once", &enabled).restart(Restart::Temporary))
+                .child(ChildSpec::worker("after", || Pinger)),
+        )
+        .await
+        .unwrap();
+    let ids: Vec<_> = listed(&sup).await.into_iter().map(|(id, _, _)| id).collect();
+    assert_eq!(ids, ["after"]);
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_dynamic_child_ignored_on_its_restart_is_forgotten() {
+    let node = Node::new().unwrap();
+    let enabled = Arc::new(AtomicBool::new(true));
+    let template = {
+        let enabled = Arc::clone(&enabled);
+        move |(): ()| {
+            let enabled = Arc::clone(&enabled);
+            ChildSpec::worker_or_ignore("maybe", move || enabled.load(SeqCst).then_some(Pinger))
+        }
+    };
+    let sup = node.spawn_dynamic_supervisor(DynamicSupervisorSpec::new(template)).await.unwrap();
+    let pid = sup.start_child(()).await.unwrap().expect("started");
+    enabled.store(false, SeqCst);
+    kill(&node, pid).await;
+    assert!(sup.which_children().await.unwrap().is_empty(), "not kept without a pid");
+    assert_eq!(sup.count_children().await.unwrap().specs, 0);
+}

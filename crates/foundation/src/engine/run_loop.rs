@@ -206,9 +206,17 @@ pub(crate) async fn run<P: Process>(
 
     let init = guarded!(process.init(ctx), core, &mut deferred, Mode::Running);
     let mut reason = outcome(init);
-    if let Some(ack) = ctx.init_ack.take() {
-        let _ = ack.send(reason.as_ref().map_or(Ok(()), |i| Err(i.reason.clone())));
-    }
+    // A successful start is told at once; a failed one only once the process has finished
+    // (below), so that whoever waits for it (a supervisor about to try again in the same
+    // address, a synchronous start) finds the address handed back and nothing left running.
+    let failed_start = match (ctx.init_ack.take(), &reason) {
+        (Some(ack), None) => {
+            let _ = ack.send(Ok(()));
+            None
+        }
+        (Some(ack), Some(interrupt)) => Some((ack, interrupt.reason.clone())),
+        (None, _) => None,
+    };
     // As OTP's gen_server: `terminate` runs only for a process whose `init` succeeded.
     let initialized = reason.is_none();
     while reason.is_none() {
@@ -339,6 +347,9 @@ pub(crate) async fn run<P: Process>(
     shared.report_flow(&ctx.node, true);
     drop(ctx);
     teardown.finish(&reason);
+    if let Some((ack, why)) = failed_start {
+        let _ = ack.send(Err(why));
+    }
 }
 
 /// Handles an ordered signal (a trapped exit or a `Down`) taken from the mailbox or promoted.

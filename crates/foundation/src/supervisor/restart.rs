@@ -154,6 +154,13 @@ impl Supervisor {
                 continue;
             }
             match self.start(ctx, i).await {
+                // A dynamic supervisor's child ignored on its restart is not kept (it could
+                // not be reached again: it has no pid). Dynamic supervisors are one-for-one,
+                // so it is the whole group.
+                Ok(None) if !self.keeps_ignored(i) => {
+                    self.children.remove(i);
+                    return Ok(());
+                }
                 Ok(_) => self.children[i].restarts += 1,
                 Err(error) => return Err((i, error)),
             }

@@ -158,12 +158,24 @@ impl Supervisor {
         for spec in std::mem::take(&mut self.specs) {
             self.children.push(Child::new(spec));
             let index = self.children.len() - 1;
-            if let Err(err) = self.start(ctx, index).await {
-                self.stop_range(ctx, 0..index).await;
-                return Err(err);
+            match self.start(ctx, index).await {
+                Ok(Some(_)) => {}
+                Ok(None) if !self.keeps_ignored(index) => drop(self.children.pop()),
+                Ok(None) => {}
+                Err(err) => {
+                    self.stop_range(ctx, 0..index).await;
+                    return Err(err);
+                }
             }
         }
         Ok(())
+    }
+
+    /// Whether child `index`, ignored by its factory, is kept stopped (OTP keeps an ignored
+    /// child's spec only where it could start it again: not a temporary child, nor a dynamic
+    /// supervisor's).
+    pub(super) fn keeps_ignored(&self, index: usize) -> bool {
+        !self.dynamic && self.children[index].spec.restart != Restart::Temporary
     }
 
     fn position(&self, pid: Pid) -> Option<usize> {
@@ -206,7 +218,7 @@ impl Supervisor {
             }
             Err(error) => return Err(SupervisorError::StartFailed { id, error }),
         }
-        let pid = child.handle.as_ref().map_or(ctx.pid(), ChildProcess::pid);
+        let pid = child.handle.as_ref().expect("a started child has an address").pid();
         match acked.await {
             Ok(Ok(())) => {
                 child.status = ChildStatus::Running;
@@ -282,9 +294,7 @@ impl Process for Supervisor {
                     // (OTP keeps an ignored child's spec only where it could restart it).
                     let keep = match &started {
                         Ok(Some(_)) => true,
-                        Ok(None) => {
-                            !self.dynamic && self.children[index].spec.restart != Restart::Temporary
-                        }
+                        Ok(None) => self.keeps_ignored(index),
                         Err(_) => false,
                     };
                     if !keep {
