@@ -254,8 +254,10 @@ impl Process for Stuck {
     type Message = Busy;
 
     async fn handle(&mut self, _: &mut Context<Busy>, msg: Busy) -> Result<(), BoxError> {
-        if let Busy::Hold = msg {
-            std::future::pending::<()>().await;
+        match msg {
+            Busy::Hold => std::future::pending::<()>().await,
+            Busy::Fill => {}
+            Busy::Ask(reply) => drop(reply.reply(())),
         }
         Ok(())
     }
