@@ -9,7 +9,8 @@ use std::fmt;
 /// unique on that node, so a pid received from another machine will fit once clustering
 /// arrives, and a pid of a node that has since been started again (a new `Node` with the same
 /// number) never reaches a process of the new one. Pids are ordered by node, then creation,
-/// then by the order they were made: a pid made later on the same node compares greater.
+/// then by the order they were made: a pid made later by the same `Node` compares greater (the
+/// creation of a node started again is not ordered after the old one's).
 ///
 /// Equality and hashing take in every part; the printed form leaves the creation out, as
 /// Erlang's does, so two pids of different incarnations of one node may print alike.

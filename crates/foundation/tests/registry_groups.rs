@@ -1086,3 +1086,24 @@ async fn a_group_monitor_is_a_stream_that_ends_after_saying_why() {
     assert_eq!(events.next().await, None, "the stream is over");
     assert_eq!(events.next().await, None);
 }
+
+/// Forwarded events are never dropped, whatever the subscriber's overflow policy: with room
+/// for one message and `DropNewest`, every event still arrives, in order.
+#[tokio::test(start_paused = true)]
+async fn forwarded_events_wait_for_room_under_a_drop_policy() {
+    let node = Node::new().unwrap();
+    let watcher = node
+        .process()
+        .mailbox_capacity(1)
+        .overflow(foundation::message::Overflow::DropNewest)
+        .spawn(Watcher::default())
+        .unwrap();
+    let (monitor, _) = node.groups().monitor("g");
+    monitor.forward_to(&watcher, WatchMsg::Event);
+    let a = node.spawn(Svc).unwrap();
+    for _ in 0..5 {
+        node.groups().join("g", a.pid()).unwrap();
+    }
+    let seen = watcher.call(|r| WatchMsg::Seen(5, r)).await.unwrap();
+    assert_eq!(seen, vec![(GroupEventKind::Joined, a.pid()); 5]);
+}

@@ -47,6 +47,7 @@ use bytes::BytesMut;
 use serde::{Deserialize, Serialize};
 use tokio_util::codec::{Decoder, Encoder, LengthDelimitedCodec};
 
+use crate::error::Chain;
 use crate::exit::{Panic, PanicLocation};
 use crate::{ExitReason, MonitorRef, Pid};
 
@@ -152,11 +153,7 @@ impl From<&ExitReason> for WireReason {
                 message: panic.message().to_owned(),
                 location: panic.location().map(|at| (at.file().to_owned(), at.line(), at.column())),
             },
-            // The `Display` of an `Error` reason is `error: ` and the chain.
-            ExitReason::Error(_) => {
-                let shown = reason.to_string();
-                WireReason::Error(shown.strip_prefix("error: ").unwrap_or(&shown).to_owned())
-            }
+            ExitReason::Error(error) => WireReason::Error(Chain(&**error).to_string()),
             ExitReason::NoProc => WireReason::NoProc,
             ExitReason::NoConnection => WireReason::NoConnection,
             ExitReason::MemoryLimit { limit, held } => {

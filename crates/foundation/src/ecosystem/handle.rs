@@ -42,7 +42,7 @@ struct Inner<CM, WM> {
     worker_incarnations: Mutex<Vec<Arc<AtomicU64>>>,
     /// Serialises growth, shrinking and shutdown.
     changes: tokio::sync::Mutex<()>,
-    /// MessageCounters samples for the rates in `info`.
+    /// Traffic samples for the rates in `info`.
     rates: Arc<RateWindow>,
 }
 

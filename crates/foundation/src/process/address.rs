@@ -105,12 +105,19 @@ impl<M: Send + 'static> ProcessRef<M> {
             return Err(SendError::refused(msg));
         }
         self.shared.traffic.count_stall();
-        let mut msg = msg;
+        self.push_when_room(msg).await.map(|()| Delivery::Queued).map_err(SendError::closed)
+    }
+
+    /// Waits for room and queues `msg`, whatever the overflow policy: never dropped, never
+    /// refused. `Err` with the message if the process has exited. For the library's own
+    /// senders that must lose nothing (a forwarded group monitor) and for `deliver` once its
+    /// policy has said to wait.
+    pub(crate) async fn push_when_room(&self, mut msg: M) -> Result<(), M> {
         loop {
             let listener = self.shared.mailbox.listen_for_room();
             match self.push(msg) {
-                Ok(()) => return Ok(Delivery::Queued),
-                Err(PushError::Closed(m)) => return Err(SendError::closed(m)),
+                Ok(()) => return Ok(()),
+                Err(PushError::Closed(m)) => return Err(m),
                 Err(PushError::Full(m)) => {
                     msg = m;
                     listener.await;

@@ -96,9 +96,10 @@ impl GroupMonitor {
     pub fn demonitor(self) {}
 
     /// Delivers the events to a process's mailbox, as OTP's `pg` does: each event, wrapped by
-    /// `wrap`, is sent to `to` in order (waiting for room, so a subscriber with a full mailbox
-    /// holds the forwarding back, and the monitor, bounded, ends `Lagged` rather than grow; that
-    /// end, or `Closed`, is delivered too, as the last message). Forwarding stops, and the
+    /// `wrap`, is queued for `to` in order. Events are never dropped or refused, whatever the
+    /// subscriber's overflow policy: a subscriber with a full mailbox holds the forwarding back,
+    /// and the monitor, bounded, ends `Lagged` rather than grow; that end, or `Closed`, is
+    /// delivered too, as the last message. Forwarding stops, and the
     /// monitor with it, when the process exits (this incarnation of it: the monitor belongs to
     /// the subscriber's pid, as in OTP) or the node is gone. The forwarder does not keep the
     /// process alive.
@@ -143,7 +144,7 @@ impl GroupMonitor {
                 let last = event.is_err();
                 let Some(process) = to.upgrade() else { return };
                 let sent = tokio::select! {
-                    sent = process.send(wrap(event)) => sent.is_ok(),
+                    sent = process.push_when_room(wrap(event)) => sent.is_ok(),
                     _ = &mut exited => false,
                 };
                 if !sent || last {

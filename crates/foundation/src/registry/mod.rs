@@ -42,9 +42,10 @@
 //! - [`members`](Groups::members) keeps join order (OTP leaves it unspecified).
 //! - [`Groups::broadcast`] sends once per process; OTP has no broadcast, and sending to each
 //!   element of `get_members` would send twice to a double member.
-//! - A monitor is a [`GroupMonitor`] the caller reads (`recv`), not messages to the caller's
-//!   mailbox: it ends when dropped, so a process that holds one in its state stops it by
-//!   exiting. Events come one pid at a time; a process in many groups that exits makes one
+//! - A monitor is a [`GroupMonitor`] the caller reads (`recv`, or as a stream), or hands to a
+//!   process with [`forward_to`](GroupMonitor::forward_to), which queues the events in its
+//!   mailbox as OTP does and ends with that process. It ends when dropped, so a process that
+//!   holds one in its state stops it by exiting. Events come one pid at a time; a process in many groups that exits makes one
 //!   `Left` per membership.
 //! - Each membership is also shown in [`ProcessInfo::groups`](crate::ProcessInfo::groups): the
 //!   group's name in the default scope, `scope/group` in another.

@@ -33,7 +33,9 @@ pub enum SupervisorError {
         error: SpawnError,
     },
     /// A setting of the spec is out of range: `intensity.period`, `children[].id` (empty or
-    /// repeated ids), or the `id` of a child added later.
+    /// repeated ids), `children[].significant` (see [`ChildSpec::significant`](
+    /// crate::supervisor::ChildSpec::significant)), or the `id` or `significant` of a child
+    /// added later.
     Config(ConfigError),
     /// The supervisor exited because a child kept failing: more restarts than its intensity
     /// allows within its period. This is the supervisor's exit reason (inside
