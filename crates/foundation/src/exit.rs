@@ -139,11 +139,14 @@ impl ExitReason {
         let location = crate::engine::panic_location::take(text);
         let message: Arc<str> = match text {
             Some(text) => Arc::from(text),
-            None => Arc::from("panic with a non-string payload"),
+            None => Arc::from(NON_STRING_PANIC),
         };
         ExitReason::Panicked(Panic::new(message, location))
     }
 }
+
+/// The message of a panic whose payload is not a string.
+pub(crate) const NON_STRING_PANIC: &str = "panic with a non-string payload";
 
 /// A panic payload's message, when it has one (`panic!` with a literal or a format string).
 pub(crate) fn panic_text(payload: &(dyn std::any::Any + Send)) -> Option<&str> {

@@ -113,13 +113,7 @@ fn monitor_as(
 /// Removes a monitor; a `Down` for it that has not been handled yet is never delivered.
 /// Returns `false` if the monitor was not active (already fired or removed).
 pub(crate) fn demonitor(node: &NodeState, me: &ControlBlock, monitor: MonitorRef) -> bool {
-    let target = {
-        let mut rel = me.relations.lock();
-        match rel.monitoring.iter().position(|(r, _)| *r == monitor) {
-            Some(i) => rel.monitoring.swap_remove(i).1,
-            None => return false,
-        }
-    };
+    let Some(target) = me.relations.lock().take_monitor(monitor) else { return false };
     if let Some(other) = node.get(target) {
         other.core().relations.lock().remove_watcher(monitor);
     }

@@ -43,6 +43,13 @@ impl Relations {
         })
     }
 
+    /// Removes `monitor` from the monitors this process holds: the process it watched, or
+    /// `None` if it was not held (removed already, or never this process's).
+    pub(crate) fn take_monitor(&mut self, monitor: MonitorRef) -> Option<Pid> {
+        let i = self.monitoring.iter().position(|(r, _)| *r == monitor)?;
+        Some(self.monitoring.swap_remove(i).1)
+    }
+
     /// Removes the monitor `monitor` from the watchers.
     pub(crate) fn remove_watcher(&mut self, monitor: MonitorRef) {
         self.watchers.retain(|w| !matches!(w, Watcher::Monitor(r, _, _) if *r == monitor));

@@ -393,14 +393,7 @@ fn take_link(core: &ControlBlock, from: crate::Pid) -> bool {
 
 /// A `Down` is delivered only if its monitor was not removed meanwhile; it then goes.
 fn take_monitor(core: &ControlBlock, down: &Down) -> bool {
-    let mut rel = core.relations.lock();
-    match rel.monitoring.iter().position(|(r, _)| *r == down.monitor) {
-        Some(i) => {
-            rel.monitoring.swap_remove(i);
-            true
-        }
-        None => false,
-    }
+    core.relations.lock().take_monitor(down.monitor).is_some()
 }
 
 pin_project_lite::pin_project! {

@@ -164,15 +164,9 @@ impl Node {
     /// ends (in its own time), one that traps exits and ignores it keeps running. Dropped
     /// before its first poll, it does nothing.
     pub async fn stop(&self, pid: Pid, timeout: Duration) -> Option<ExitReason> {
-        let process = self.state.get(pid)?;
-        let core = process.core();
         let from = self.self_pid();
-        process.signal(pid, Signal::Exit { from, reason: ExitReason::Shutdown(None), link: false });
-        if let Ok(reason) = tokio::time::timeout(timeout, core.wait_exit_of(pid)).await {
-            return Some(reason);
-        }
-        process.signal(pid, Signal::Kill);
-        Some(core.wait_exit_of(pid).await)
+        let shutdown = Signal::Exit { from, reason: ExitReason::Shutdown(None), link: false };
+        self.stop_by(pid, shutdown, timeout).await
     }
 
     /// Stops `pid` with `reason`, as OTP's `gen_server:stop(Pid, Reason, Timeout)`: the
@@ -198,9 +192,15 @@ impl Node {
         reason: ExitReason,
         timeout: Duration,
     ) -> Option<ExitReason> {
+        self.stop_by(pid, Signal::Stop(reason), timeout).await
+    }
+
+    /// Sends `signal` to `pid`, waits up to `timeout` for it to end, then kills it.
+    async fn stop_by(&self, pid: Pid, signal: Signal, timeout: Duration) -> Option<ExitReason> {
         let process = self.state.get(pid)?;
         let core = process.core();
-        if !process.signal(pid, Signal::Stop(reason)) {
+        // Not delivered: the incarnation has ended (or is ending); its reason follows.
+        if !process.signal(pid, signal) {
             return Some(core.wait_exit_of(pid).await);
         }
         if let Ok(reason) = tokio::time::timeout(timeout, core.wait_exit_of(pid)).await {

@@ -133,13 +133,7 @@ impl Telemetry {
 
 /// The message of a caught panic.
 fn panic_message(payload: &(dyn Any + Send)) -> Arc<str> {
-    if let Some(message) = payload.downcast_ref::<&'static str>() {
-        Arc::from(*message)
-    } else if let Some(message) = payload.downcast_ref::<String>() {
-        Arc::from(message.as_str())
-    } else {
-        Arc::from("panic with a non-string payload")
-    }
+    Arc::from(crate::exit::panic_text(payload).unwrap_or(crate::exit::NON_STRING_PANIC))
 }
 
 impl fmt::Debug for Telemetry {
