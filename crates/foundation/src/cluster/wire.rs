@@ -265,6 +265,35 @@ pub enum Frame {
         /// Why.
         reason: WireReason,
     },
+    /// Asks the peer for the process it exports under `name`.
+    Lookup {
+        /// The question's number, repeated in the answer.
+        id: u64,
+        /// The name.
+        name: String,
+    },
+    /// The answer to a `Lookup`: the process, if one is exported under the name.
+    Found {
+        /// The question's number.
+        id: u64,
+        /// The process.
+        pid: Option<WirePid>,
+    },
+    /// The reply to a call made from the peer.
+    Reply {
+        /// The call's number (from the request's `ReplyTo`).
+        id: u64,
+        /// The reply, serialised by its type's serde.
+        payload: Vec<u8>,
+    },
+    /// A call made from the peer will get no reply: the server dropped its `ReplyTo`, or
+    /// ended holding it (`reason`).
+    NoReply {
+        /// The call's number.
+        id: u64,
+        /// The server's exit reason, if it ended.
+        reason: Option<WireReason>,
+    },
 }
 
 impl Frame {

@@ -71,7 +71,9 @@ pub(crate) fn finish<M>(
         }
     }
     for (monitor, target) in rel.monitoring {
-        if let Some(target) = node.get(target) {
+        if let Some(remote) = node.remote_for(target) {
+            remote.demonitor(me, target, monitor);
+        } else if let Some(target) = node.get(target) {
             target.core().relations.lock().remove_watcher(monitor);
         }
     }

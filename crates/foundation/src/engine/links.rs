@@ -10,6 +10,7 @@ use crate::engine::name::Name;
 use crate::engine::node_state::NodeState;
 use crate::engine::process_block::AnyProcess;
 use crate::engine::relations::Watcher;
+use crate::engine::remote::Remote;
 use crate::engine::signal::Signal;
 use crate::error::LinkError;
 use crate::{Down, ExitReason, MonitorRef, Pid};
@@ -17,6 +18,10 @@ use crate::{Down, ExitReason, MonitorRef, Pid};
 /// Links the calling process `me` with `target`, both ways.
 pub(crate) fn link(node: &NodeState, me: &ControlBlock, target: Pid) -> Result<(), LinkError> {
     if target == me.pid() {
+        return Ok(());
+    }
+    if let Some(remote) = node.remote_for(target) {
+        link_remote(me, &**remote, target);
         return Ok(());
     }
     let Some(other) = node.get(target) else {
@@ -46,9 +51,79 @@ pub(crate) fn link_with(
     Ok(())
 }
 
+/// Links `me` with the remote process `target`: set on this side at once, on the other by a
+/// signal. If `target`'s node is not connected, `me` gets an exit signal with
+/// `noconnection` (Erlang's `link/1` to a pid of an unreachable node).
+fn link_remote(me: &ControlBlock, remote: &dyn Remote, target: Pid) {
+    if !me.relations.lock().links.insert(target) {
+        return;
+    }
+    if !remote.link(me.pid(), target) {
+        let exit = Signal::Exit { from: target, reason: ExitReason::NoConnection, link: true };
+        me.push_signal(me.pid(), exit);
+    }
+}
+
+/// A remote process `from` links to the local `to` (its node asked). `false` if `to` has
+/// ended: the caller answers with an exit signal with `noproc`.
+pub(crate) fn accept_remote_link(node: &NodeState, to: Pid, from: Pid) -> bool {
+    let Some(process) = node.get(to) else { return false };
+    let core = process.core();
+    let mut rel = core.relations.lock();
+    if rel.exited || core.pid() != to {
+        return false;
+    }
+    rel.links.insert(from);
+    true
+}
+
+/// A remote process `from` unlinks from the local `to`, or their link is broken (its node
+/// was lost): the local side forgets it.
+pub(crate) fn drop_remote_link(node: &NodeState, to: Pid, from: Pid) {
+    if let Some(process) = node.get(to) {
+        let core = process.core();
+        let mut rel = core.relations.lock();
+        if core.pid() == to {
+            rel.links.remove(from);
+        }
+    }
+}
+
+/// A remote process `watcher` monitors the local `target` with `monitor`. `false` if
+/// `target` has ended: the caller answers with a `Down` with `noproc`.
+pub(crate) fn accept_remote_monitor(
+    node: &NodeState,
+    target: Pid,
+    watcher: Pid,
+    monitor: MonitorRef,
+) -> bool {
+    let Some(process) = node.get(target) else { return false };
+    let core = process.core();
+    let mut rel = core.relations.lock();
+    if rel.exited || core.pid() != target {
+        return false;
+    }
+    rel.watchers.push(Watcher::Monitor(monitor, watcher, None));
+    true
+}
+
+/// A remote watcher's monitor of the local `target` is removed (demonitored, or its node
+/// lost).
+pub(crate) fn drop_remote_monitor(node: &NodeState, target: Pid, monitor: MonitorRef) {
+    if let Some(process) = node.get(target) {
+        process.core().relations.lock().remove_watcher(monitor);
+    }
+}
+
 /// Removes the link between `me` and `target`, if any. An exit signal from `target` that is
 /// already on its way is dropped on arrival.
 pub(crate) fn unlink(node: &NodeState, me: &ControlBlock, target: Pid) {
+    if let Some(remote) = node.remote_for(target) {
+        if me.relations.lock().links.remove(target) {
+            remote.unlink(me.pid(), target);
+        }
+        return;
+    }
     let other = node.get(target);
     unlink_from(me, other.as_ref().map(|o| o.core()), target);
 }
@@ -90,6 +165,13 @@ fn monitor_as(
     let me = me_process.core();
     let monitor = node.next_monitor_ref();
     me.relations.lock().monitoring.push((monitor, target));
+    if let Some(remote) = node.remote_for(target) {
+        if !remote.monitor(me.pid(), target, monitor) {
+            let down = Down { monitor, pid: target, reason: ExitReason::NoConnection, name };
+            me_process.signal(me.pid(), Signal::Down(down));
+        }
+        return monitor;
+    }
     let attached = match node.get(target) {
         Some(other) => {
             let core = other.core();
@@ -114,7 +196,9 @@ fn monitor_as(
 /// Returns `false` if the monitor was not active (already fired or removed).
 pub(crate) fn demonitor(node: &NodeState, me: &ControlBlock, monitor: MonitorRef) -> bool {
     let Some(target) = me.relations.lock().take_monitor(monitor) else { return false };
-    if let Some(other) = node.get(target) {
+    if let Some(remote) = node.remote_for(target) {
+        remote.demonitor(me.pid(), target, monitor);
+    } else if let Some(other) = node.get(target) {
         other.core().relations.lock().remove_watcher(monitor);
     }
     true

@@ -18,6 +18,7 @@ pub(crate) mod node_state;
 pub(crate) mod panic_location;
 pub(crate) mod process_block;
 pub(crate) mod relations;
+pub(crate) mod remote;
 pub(crate) mod run_loop;
 pub(crate) mod signal;
 pub(crate) mod spawn;

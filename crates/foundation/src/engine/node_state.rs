@@ -12,6 +12,7 @@ use parking_lot::RwLock;
 use crate::engine::group_table::GroupTable;
 use crate::engine::name::Name;
 use crate::engine::process_block::AnyProcess;
+use crate::engine::remote::Remote;
 use crate::engine::signal::Signal;
 use crate::{MonitorRef, Pid};
 
@@ -55,6 +56,8 @@ pub(crate) struct NodeState {
     pub(crate) exits: Event,
     /// When the node started, on its runtime's clock: the zero of its traffic timestamps.
     pub(crate) epoch: tokio::time::Instant,
+    /// What carries signals to processes of other nodes, once the node is in a cluster.
+    pub(crate) remote: std::sync::OnceLock<Arc<dyn Remote>>,
 }
 
 impl NodeState {
@@ -74,6 +77,7 @@ impl NodeState {
             shutting_down: AtomicBool::new(false),
             exits: Event::new(),
             epoch: tokio::time::Instant::now(),
+            remote: std::sync::OnceLock::new(),
         }
     }
 
@@ -125,8 +129,22 @@ impl NodeState {
         self.table.get(&pid.local_id()).map(|e| Arc::clone(e.value()))
     }
 
-    /// Delivers a signal to the incarnation `pid`, in its lane; `false` when it is gone.
+    /// `true` when `pid` is a process of another node.
+    pub(crate) fn is_remote(&self, pid: Pid) -> bool {
+        pid.node() != self.id
+    }
+
+    /// What carries signals to `pid`'s node, when `pid` is remote and the node is clustered.
+    pub(crate) fn remote_for(&self, pid: Pid) -> Option<&Arc<dyn Remote>> {
+        if self.is_remote(pid) { self.remote.get() } else { None }
+    }
+
+    /// Delivers a signal to the incarnation `pid`, in its lane (through the node's
+    /// [`Remote`] when `pid` is another node's); `false` when it is gone.
     pub(crate) fn deliver(&self, pid: Pid, signal: Signal) -> bool {
+        if let Some(remote) = self.remote_for(pid) {
+            return remote.signal(pid, signal);
+        }
         match self.get(pid) {
             Some(p) => p.signal(pid, signal),
             None => false,

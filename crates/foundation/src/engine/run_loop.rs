@@ -25,7 +25,7 @@ use crate::{BoxError, Context, Down, ExitReason, Process, ProcessStatus};
 const YIELD_EVERY: u64 = 4000;
 
 /// What the receiver found.
-enum Event<M> {
+pub(crate) enum Event<M> {
     Message(M),
     /// A trapped exit or a `Down`, in its place among the messages.
     Ordered(Box<Addressed>),
@@ -41,7 +41,7 @@ enum Event<M> {
 #[derive(Default)]
 pub(crate) struct Receiver {
     /// Entries popped but not yet released to senders (released in batches).
-    popped: usize,
+    pub(crate) popped: usize,
     /// The receiver marked itself parked and went to sleep.
     parked: bool,
     /// Messages came since the receiver last ran dry.
@@ -49,7 +49,7 @@ pub(crate) struct Receiver {
 }
 
 impl Receiver {
-    fn poll_next<M>(
+    pub(crate) fn poll_next<M>(
         &mut self,
         shared: &ProcessBlock<M>,
         cx: &mut std::task::Context<'_>,

@@ -11,6 +11,9 @@ use crate::telemetry::{Event, Telemetry};
 pub(crate) struct Services {
     pub(crate) telemetry: Telemetry,
     pub(crate) ecosystems: Directory,
+    /// The cluster this node is part of, if any.
+    #[cfg(feature = "cluster")]
+    pub(crate) cluster: std::sync::OnceLock<std::sync::Arc<crate::cluster::net::ClusterInner>>,
 }
 
 impl Node {

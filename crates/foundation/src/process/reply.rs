@@ -23,7 +23,13 @@ pub(crate) enum Answer<R> {
 /// that crashes while holding a request always reports why, as OTP's caller learns it from its
 /// monitor).
 pub struct ReplyTo<R> {
-    tx: Option<Tx<R>>,
+    /// Under a lock only so that a request sent to another node can hand the sender to the
+    /// node's table of pending calls while it is serialised (by reference); everywhere else
+    /// it is reached through `&mut self`, without locking.
+    tx: parking_lot::Mutex<Option<Tx<R>>>,
+    /// For a request that came from another node: sends the reply (or, with `None`, the news
+    /// that none will come) back over the wire.
+    remote: Option<RemoteReply<R>>,
     /// The server the request was made to (`engine::current::id`): a handle dropped while
     /// that process runs is parked with it; dropped anywhere else (a send that dropped the
     /// request, a mailbox closing, another process), it is dropped at once.
@@ -33,14 +39,31 @@ pub struct ReplyTo<R> {
 }
 
 /// The caller's end: the reply, or the server's exit reason when it ends holding the request.
-type Tx<R> = oneshot::Sender<Answer<R>>;
+pub(crate) type Tx<R> = oneshot::Sender<Answer<R>>;
+
+/// Answers a caller on another node: `Some` with the reply, `None` when none will come.
+pub(crate) type RemoteReply<R> = Box<dyn FnOnce(Option<R>) + Send + Sync>;
 
 impl<R: Send + 'static> ReplyTo<R> {
     /// A reply handle for a request to `server`, whose caller also learns the server's exit
     /// reason when the server ends holding it.
     pub(crate) fn answer(server: &ControlBlock) -> (Self, oneshot::Receiver<Answer<R>>) {
         let (tx, rx) = oneshot::channel();
-        (ReplyTo { tx: Some(tx), server: current::id(server), park: park::<R> }, rx)
+        let tx = parking_lot::Mutex::new(Some(tx));
+        (ReplyTo { tx, remote: None, server: current::id(server), park: park::<R> }, rx)
+    }
+
+    /// A reply handle for a request from another node: `reply` answers through `remote`.
+    #[cfg(feature = "cluster")]
+    pub(crate) fn remote(remote: RemoteReply<R>) -> Self {
+        let tx = parking_lot::Mutex::new(None);
+        ReplyTo { tx, remote: Some(remote), server: 0, park: park::<R> }
+    }
+
+    /// Takes the caller's end, to hand it to the table of calls waiting for another node.
+    #[cfg(feature = "cluster")]
+    pub(crate) fn take_caller(&self) -> Option<Tx<R>> {
+        self.tx.lock().take()
     }
 }
 
@@ -58,7 +81,11 @@ impl<R> ReplyTo<R> {
     /// Sends the reply. Gives the value back if the caller stopped waiting (timed out or was
     /// cancelled).
     pub fn reply(mut self, value: R) -> Result<(), R> {
-        match self.tx.take() {
+        if let Some(remote) = self.remote.take() {
+            remote(Some(value));
+            return Ok(());
+        }
+        match self.tx.get_mut().take() {
             Some(tx) => match tx.send(Answer::Reply(value)) {
                 Err(Answer::Reply(value)) => Err(value),
                 _ => Ok(()),
@@ -69,13 +96,17 @@ impl<R> ReplyTo<R> {
 
     /// `true` while the caller is still waiting.
     pub fn is_waiting(&self) -> bool {
-        self.tx.as_ref().is_some_and(|tx| !tx.is_closed())
+        self.remote.is_some() || self.tx.lock().as_ref().is_some_and(|tx| !tx.is_closed())
     }
 }
 
 impl<R> Drop for ReplyTo<R> {
     fn drop(&mut self) {
-        if let Some(tx) = self.tx.take()
+        if let Some(remote) = self.remote.take() {
+            remote(None);
+            return;
+        }
+        if let Some(tx) = self.tx.get_mut().take()
             && !tx.is_closed()
             && current::is_id(self.server)
         {

@@ -3,6 +3,8 @@
 // Each test file uses its own part of the fixtures.
 #![allow(dead_code)]
 
+#[cfg(feature = "cluster")]
+pub(crate) mod cluster;
 pub(crate) mod collect;
 pub(crate) mod ecosystem;
 pub(crate) mod jobs;

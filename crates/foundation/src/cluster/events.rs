@@ -1,0 +1,95 @@
+//! Membership events: a node came up, a node went down and why.
+
+use parking_lot::Mutex;
+use tokio::sync::mpsc;
+
+use crate::cluster::name::NodeName;
+
+/// Why a node is no longer connected.
+#[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum DownReason {
+    /// The peer closed the connection (it stopped, or its process died: the socket closes).
+    Closed,
+    /// Nothing came from the peer within the detection time: it hangs, or the network
+    /// between the two is cut.
+    TimedOut,
+    /// Reading or writing failed; the system's reason.
+    Io(String),
+    /// The peer broke the protocol (a frame too large, malformed, of another version); the
+    /// connection was closed and nothing else was touched.
+    Protocol(String),
+    /// The node was started again: this is its earlier incarnation.
+    Restarted,
+    /// This node is shutting down.
+    Shutdown,
+}
+
+/// A change in the set of connected nodes.
+#[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum NodeEvent {
+    /// A node connected.
+    Up {
+        /// Its name.
+        name: NodeName,
+        /// Its incarnation.
+        creation: u32,
+    },
+    /// A node's connection is gone: every link to its processes has been broken with
+    /// `noconnection`, and every monitor of them has fired.
+    Down {
+        /// Its name.
+        name: NodeName,
+        /// The incarnation that went down.
+        creation: u32,
+        /// Why.
+        reason: DownReason,
+    },
+}
+
+/// A subscription to [`NodeEvent`]s, from
+/// [`Cluster::node_events`](crate::cluster::Cluster::node_events). Events come in the order
+/// they happened; none is dropped (they are few: one per connection and disconnection).
+#[derive(Debug)]
+pub struct NodeEvents {
+    rx: mpsc::UnboundedReceiver<NodeEvent>,
+}
+
+impl NodeEvents {
+    /// The next event; `None` once the node has shut down.
+    ///
+    /// # Cancel safety
+    ///
+    /// Cancel safe: an event is taken only when the future completes.
+    pub async fn recv(&mut self) -> Option<NodeEvent> {
+        self.rx.recv().await
+    }
+
+    /// The next event if one is waiting.
+    pub fn try_recv(&mut self) -> Option<NodeEvent> {
+        self.rx.try_recv().ok()
+    }
+}
+
+/// The subscribers.
+#[derive(Default)]
+pub(crate) struct Subscribers {
+    list: Mutex<Vec<mpsc::UnboundedSender<NodeEvent>>>,
+}
+
+impl Subscribers {
+    pub(crate) fn subscribe(&self) -> NodeEvents {
+        let (tx, rx) = mpsc::unbounded_channel();
+        self.list.lock().push(tx);
+        NodeEvents { rx }
+    }
+
+    pub(crate) fn emit(&self, event: &NodeEvent) {
+        self.list.lock().retain(|tx| tx.send(event.clone()).is_ok());
+    }
+
+    pub(crate) fn close(&self) {
+        self.list.lock().clear();
+    }
+}
