@@ -10,6 +10,7 @@ use foundation::ecosystem::{EcosystemConfig, Topology};
 
 mod bench;
 mod demo;
+mod node;
 
 #[global_allocator]
 static ALLOCATOR: foundation::memory::AccountingAllocator =
@@ -32,6 +33,41 @@ enum Command {
     /// Reproduce the spec's benchmark table and more: Foundation against raw tokio (and, built
     /// with `--features compare`, ractor, kameo and actix), interleaved, with medians and spread.
     Bench(BenchArgs),
+    /// Run one clustered node until Ctrl-C or SIGTERM: it exports an `echo` process, prints
+    /// node events (and, with `--watch`, another node's `echo` ending) as JSON lines.
+    Node(NodeArgs),
+}
+
+#[derive(Debug, clap::Args)]
+struct NodeArgs {
+    /// The node's name (a DNS name: letters, digits, `-` and `.`).
+    #[arg(long)]
+    name: String,
+    /// Where to listen for other nodes.
+    #[arg(long, default_value = "127.0.0.1:0")]
+    listen: std::net::SocketAddr,
+    /// A node to connect to (and reconnect to after a loss); repeat for more.
+    #[arg(long = "seed", value_name = "ADDR")]
+    seeds: Vec<std::net::SocketAddr>,
+    /// Mutual TLS with DIR/ca.pem, DIR/NAME.pem and DIR/NAME.key (`scripts/cluster-certs.sh`
+    /// makes them).
+    #[arg(long, value_name = "DIR", conflicts_with = "insecure")]
+    tls_dir: Option<PathBuf>,
+    /// Plain TCP without authentication: for a trusted loopback only.
+    #[arg(long)]
+    insecure: bool,
+    /// Tick interval in milliseconds.
+    #[arg(long, default_value_t = 1000)]
+    tick_ms: u64,
+    /// Detection time in milliseconds: a peer silent this long is taken as lost.
+    #[arg(long, default_value_t = 4000)]
+    detection_ms: u64,
+    /// Link to and monitor this node's `echo` once it is up, and print their end.
+    #[arg(long, value_name = "NODE")]
+    watch: Option<String>,
+    /// Stop after this many seconds.
+    #[arg(long)]
+    duration: Option<f64>,
 }
 
 #[derive(Debug, clap::Args)]
@@ -155,11 +191,37 @@ fn bench(args: &BenchArgs) -> ExitCode {
     }
 }
 
+fn node(args: NodeArgs) -> ExitCode {
+    let options = node::Options {
+        name: args.name,
+        listen: args.listen,
+        seeds: args.seeds,
+        tls_dir: args.tls_dir,
+        insecure: args.insecure,
+        tick: Duration::from_millis(args.tick_ms),
+        detection: Duration::from_millis(args.detection_ms),
+        watch: args.watch,
+        duration: args.duration.map(Duration::from_secs_f64),
+    };
+    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+        Ok(runtime) => runtime,
+        Err(e) => {
+            eprintln!("foundation: cannot start the runtime: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    match runtime.block_on(node::run(options)) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(message) => usage(&message),
+    }
+}
+
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let args = match cli.command {
         Command::Demo(args) => args,
         Command::Bench(args) => return bench(&args),
+        Command::Node(args) => return node(args),
     };
     let options = match demo_options(&args) {
         Ok(options) => options,

@@ -25,6 +25,20 @@ pub enum DownReason {
     Shutdown,
 }
 
+impl std::fmt::Display for DownReason {
+    /// `closed`, `timed_out`, `io: why`, `protocol: why`, `restarted`, `shutdown`.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            DownReason::Closed => f.write_str("closed"),
+            DownReason::TimedOut => f.write_str("timed_out"),
+            DownReason::Io(why) => write!(f, "io: {why}"),
+            DownReason::Protocol(why) => write!(f, "protocol: {why}"),
+            DownReason::Restarted => f.write_str("restarted"),
+            DownReason::Shutdown => f.write_str("shutdown"),
+        }
+    }
+}
+
 /// A change in the set of connected nodes.
 #[derive(Clone, Debug, PartialEq, Eq)]
 #[non_exhaustive]

@@ -92,7 +92,8 @@ impl Cluster {
     /// The statistics of each connection.
     pub fn link_stats(&self) -> Vec<LinkStats> {
         let links: Vec<_> = self.inner.links.read().values().cloned().collect();
-        let mut stats: Vec<LinkStats> = links.iter().map(|l| LinkStats::of(l)).collect();
+        let mut stats: Vec<LinkStats> =
+            links.iter().map(|l| LinkStats::of(l, self.inner.reconnects(&l.peer.name))).collect();
         stats.sort_by(|a, b| a.node.cmp(&b.node));
         stats
     }

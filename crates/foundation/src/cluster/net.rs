@@ -47,6 +47,11 @@ pub(crate) struct ClusterInner {
     next_id: AtomicU64,
     pub(crate) listen_addr: Option<SocketAddr>,
     shutdown: CancellationToken,
+    /// How many times each node has been connected since this node started.
+    connects: Mutex<HashMap<NodeName, u64>>,
+    /// Connections this node dialled that wait for the peer's word, by node number: the
+    /// peer's incarnation, and cancelled when the peer's own dial is taken instead.
+    pending: Mutex<HashMap<u32, (u32, CancellationToken)>>,
 }
 
 impl ClusterInner {
@@ -83,8 +88,11 @@ impl ClusterInner {
             next_id: AtomicU64::new(1),
             listen_addr,
             shutdown: CancellationToken::new(),
+            connects: Mutex::default(),
+            pending: Mutex::default(),
             config,
         });
+        tokio::spawn(Arc::clone(&inner).stats_loop());
         let remote: Arc<dyn crate::engine::remote::Remote> = inner.clone();
         let _ = node.state.remote.set(remote);
         let _ = node.services.cluster.set(Arc::clone(&inner));
@@ -115,29 +123,51 @@ impl ClusterInner {
             let Ok((tcp, addr)) = accepted else { continue };
             let inner = Arc::clone(&self);
             tokio::spawn(async move {
-                match session::greet(&inner, tcp, addr, false).await {
-                    Ok(greeted) => {
-                        let _ = inner.announce(greeted);
-                    }
-                    Err(e) => tracing::warn!(%addr, error = %e, "refused a connection"),
+                let after = inner.config.connect_timeout;
+                let accepted = async {
+                    let greeted = session::greet(&inner, tcp, addr, false).await?;
+                    inner
+                        .settle_accepted(greeted)
+                        .await
+                        .map_err(|reason| ClusterError::Handshake { addr, reason })
+                };
+                match tokio::time::timeout(after, accepted).await {
+                    Ok(Ok(_)) => {}
+                    Ok(Err(e)) => tracing::warn!(%addr, error = %e, "refused a connection"),
+                    Err(_) => tracing::warn!(%addr, "a connection took too long to greet"),
                 }
             });
         }
     }
 
-    /// Keeps a connection to `seed`: dials it, and again `reconnect` after each loss.
+    /// Keeps a connection to `seed`: dials it, and again `reconnect` (plus up to half of it
+    /// at random, so that two nodes that lost each other do not dial at the same moment
+    /// again) after each loss. While the seed's node is connected (whoever dialled), it
+    /// waits for that connection's end.
     async fn seed_loop(self: Arc<Self>, seed: SocketAddr) {
+        let mut known: Option<NodeName> = None;
         loop {
             if self.shutdown.is_cancelled() {
                 return;
             }
-            match self.dial(seed).await {
-                Ok(link) => link.closed.cancelled().await,
-                Err(ClusterError::Handshake { reason, .. }) if reason.starts_with(ALREADY) => {}
-                Err(e) => tracing::debug!(%seed, error = %e, "seed not reached"),
+            let connected = known.as_ref().and_then(|name| self.link_named(name.as_str()));
+            let link = match connected {
+                Some(link) => Some(link),
+                None => match self.dial_seed(seed).await {
+                    Ok(link) | Err(Dial::Already(link)) => Some(link),
+                    Err(Dial::Failed(e)) => {
+                        tracing::debug!(%seed, error = %e, "seed not reached");
+                        None
+                    }
+                },
+            };
+            if let Some(link) = link {
+                known = Some(link.peer.name.clone());
+                link.closed.cancelled().await;
             }
+            let jitter = self.config.reconnect.mul_f64(fastrand_half());
             tokio::select! {
-                () = tokio::time::sleep(self.config.reconnect) => {}
+                () = tokio::time::sleep(self.config.reconnect + jitter) => {}
                 () = self.shutdown.cancelled() => return,
             }
         }
@@ -148,22 +178,120 @@ impl ClusterInner {
         self: &Arc<Self>,
         addr: SocketAddr,
     ) -> Result<Arc<Link>, ClusterError> {
+        self.dial_seed(addr).await.map_err(|e| match e {
+            Dial::Already(link) => ClusterError::Handshake {
+                addr,
+                reason: format!("{ALREADY} to node `{}`", link.peer.name),
+            },
+            Dial::Failed(e) => e,
+        })
+    }
+
+    async fn dial_seed(self: &Arc<Self>, addr: SocketAddr) -> Result<Arc<Link>, Dial> {
         let after = self.config.connect_timeout;
         let tcp = match tokio::time::timeout(after, TcpStream::connect(addr)).await {
             Ok(Ok(tcp)) => tcp,
-            Ok(Err(source)) => return Err(ClusterError::Io { what: "connect to", addr, source }),
-            Err(_) => return Err(ClusterError::Timeout { addr, after }),
+            Ok(Err(source)) => {
+                return Err(Dial::Failed(ClusterError::Io { what: "connect to", addr, source }));
+            }
+            Err(_) => return Err(Dial::Failed(ClusterError::Timeout { addr, after })),
         };
-        let greeted = session::greet(self, tcp, addr, true).await?;
-        self.announce(greeted).map_err(|reason| ClusterError::Handshake { addr, reason })
+        let greeted = session::greet(self, tcp, addr, true).await.map_err(Dial::Failed)?;
+        let (number, creation) = (greeted.peer.number, greeted.peer.creation);
+        let settled = tokio::time::timeout(after, self.settle_dialled(greeted)).await;
+        let reason = match settled {
+            Ok(Ok(link)) => return Ok(link),
+            Ok(Err(reason)) => reason,
+            Err(_) => format!("no word from the peer within {after:?}"),
+        };
+        match self.link(number) {
+            Some(link) if link.peer.creation == creation => Err(Dial::Already(link)),
+            _ => Err(Dial::Failed(ClusterError::Handshake { addr, reason })),
+        }
     }
 
-    /// Puts a greeted connection in the table and runs it; refuses a second connection to a
-    /// node already connected (the first one stays).
-    fn announce(self: &Arc<Self>, greeted: Greeted) -> Result<Arc<Link>, String> {
+    /// The dialler's end of settling which connection two nodes keep: it waits, registered
+    /// as pending, for the acceptor's first credit, and writes nothing before it. Gives way
+    /// when the acceptor's own dial is taken instead (see `settle_accepted`).
+    async fn settle_dialled(self: &Arc<Self>, mut greeted: Greeted) -> Result<Arc<Link>, String> {
+        let (number, creation) = (greeted.peer.number, greeted.peer.creation);
+        let given_way = {
+            let links = self.links.read();
+            if links.get(&number).is_some_and(|l| l.peer.creation == creation) {
+                return Err(format!("{ALREADY} to node `{}`", greeted.peer.name));
+            }
+            let mut pending = self.pending.lock();
+            if pending.contains_key(&number) {
+                return Err(format!("a connection to node `{}` is being made", greeted.peer.name));
+            }
+            let token = CancellationToken::new();
+            pending.insert(number, (creation, token.clone()));
+            token
+        };
+        let window = self.config.receive_window as u64;
+        let answer = async {
+            greeted.send_credit(window, self.config.max_frame).await?;
+            greeted.credit().await
+        };
+        let answer = tokio::select! {
+            answer = answer => answer,
+            () = given_way.cancelled() => Err("the peer's own connection was taken".into()),
+        };
+        {
+            let mut pending = self.pending.lock();
+            if pending.get(&number).is_some_and(|(_, t)| !t.is_cancelled()) {
+                pending.remove(&number);
+            }
+        }
+        let credit = answer?;
+        let link = self.register(&greeted, credit)?;
+        self.run_link(&link, greeted);
+        Ok(link)
+    }
+
+    /// The acceptor's end: on the dialler's first credit it decides. A node already
+    /// connected keeps its connection; when both nodes dialled each other at once, the
+    /// connection dialled by the node with the smaller name is kept, on both sides (each
+    /// applies the same rule), and the other closes before either wrote to it.
+    async fn settle_accepted(self: &Arc<Self>, mut greeted: Greeted) -> Result<Arc<Link>, String> {
+        let credit = greeted.credit().await?;
+        let (number, creation) = (greeted.peer.number, greeted.peer.creation);
+        {
+            let links = self.links.read();
+            if links.get(&number).is_some_and(|l| l.peer.creation == creation) {
+                return Err(format!("{ALREADY} to node `{}`", greeted.peer.name));
+            }
+            let mut pending = self.pending.lock();
+            if let Some((_, token)) = pending.get(&number) {
+                if self.name < greeted.peer.name {
+                    return Err(format!(
+                        "this node's own connection to `{}` is kept",
+                        greeted.peer.name
+                    ));
+                }
+                token.cancel();
+                pending.remove(&number);
+            }
+        }
+        // In the table before the dialler hears yes, so that whatever the dialler does next
+        // (a message, a disconnect) finds the connection here.
+        let link = self.register(&greeted, credit)?;
+        let window = self.config.receive_window as u64;
+        if let Err(e) = greeted.send_credit(window, self.config.max_frame).await {
+            self.lost(&link, DownReason::Io(e.clone()));
+            return Err(e);
+        }
+        self.run_link(&link, greeted);
+        Ok(link)
+    }
+
+    /// Puts a settled connection in the table and announces it; refuses a second connection
+    /// to a node already connected (the first one stays).
+    fn register(&self, greeted: &Greeted, credit: u64) -> Result<Arc<Link>, String> {
         let peer = greeted.peer.clone();
         let link =
             Arc::new(Link::new(peer.clone(), self.config.send_buffer, self.config.max_frame));
+        link.out.grant(credit);
         let replaced = {
             let mut links = self.links.write();
             if self.shutdown.is_cancelled() {
@@ -186,9 +314,21 @@ impl ClusterInner {
             // The node was started again: its earlier incarnation is gone.
             self.lost(&old, DownReason::Restarted);
         }
+        *self.connects.lock().entry(peer.name.clone()).or_default() += 1;
         self.events.emit(&NodeEvent::Up { name: peer.name.clone(), creation: peer.creation });
+        self.node.telemetry().emit(&crate::telemetry::Event::NodeUp {
+            node: peer.name.to_string(),
+            creation: peer.creation,
+        });
+        Ok(link)
+    }
+
+    /// Runs a registered connection's session until it ends, then takes the link as lost.
+    fn run_link(self: &Arc<Self>, link: &Arc<Link>, greeted: Greeted) {
+        link.count(&link.counters.bytes_out, greeted.greeting.0);
+        link.count(&link.counters.bytes_in, greeted.greeting.1);
         let inner = Arc::clone(self);
-        let running = Arc::clone(&link);
+        let running = Arc::clone(link);
         tokio::spawn(async move {
             let reason = tokio::select! {
                 reason = session::run(Arc::clone(&inner), Arc::clone(&running), greeted) => reason,
@@ -196,7 +336,6 @@ impl ClusterInner {
             };
             inner.lost(&running, reason);
         });
-        Ok(link)
     }
 
     /// A connection is gone: it leaves the table, every relation with its node's processes
@@ -216,7 +355,12 @@ impl ClusterInner {
         self.lookups.lock().retain(|_, (node, _)| *node != number);
         self.calls.fail_node(number);
         let peer = &link.peer;
-        tracing::info!(node = %peer.name, ?reason, "node down");
+        self.report_stats(link);
+        self.node.telemetry().emit(&crate::telemetry::Event::NodeDown {
+            node: peer.name.to_string(),
+            creation: peer.creation,
+            reason: reason.to_string(),
+        });
         self.events.emit(&NodeEvent::Down {
             name: peer.name.clone(),
             creation: peer.creation,
@@ -227,11 +371,6 @@ impl ClusterInner {
     /// The link to node `number`, if connected.
     pub(crate) fn link(&self, number: u32) -> Option<Arc<Link>> {
         self.links.read().get(&number).cloned()
-    }
-
-    /// Whether the incarnation `creation` of node `number` is connected.
-    pub(crate) fn is_connected(&self, number: u32, creation: u32) -> bool {
-        self.links.read().get(&number).is_some_and(|l| l.peer.creation == creation)
     }
 
     /// The link to the node named `name`, if connected.
@@ -250,9 +389,63 @@ impl ClusterInner {
         self.events.close();
     }
 
+    /// Times the node named `name` was connected again after a loss.
+    pub(crate) fn reconnects(&self, name: &NodeName) -> u64 {
+        self.connects.lock().get(name).map_or(0, |n| n.saturating_sub(1))
+    }
+
+    /// Tells each connection's statistics each second while its counters move.
+    async fn stats_loop(self: Arc<Self>) {
+        let mut told: HashMap<u32, (u64, u64)> = HashMap::new();
+        let mut every = tokio::time::interval(std::time::Duration::from_secs(1));
+        every.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        loop {
+            tokio::select! {
+                _ = every.tick() => {}
+                () = self.shutdown.cancelled() => return,
+            }
+            let links: Vec<Arc<Link>> = self.links.read().values().cloned().collect();
+            told.retain(|number, _| links.iter().any(|l| l.peer.number == *number));
+            for link in links {
+                let c = &link.counters;
+                let now = (c.frames_out.load(Relaxed), c.frames_in.load(Relaxed));
+                if told.insert(link.peer.number, now) != Some(now) {
+                    self.report_stats(&link);
+                }
+            }
+        }
+    }
+
+    fn report_stats(&self, link: &Link) {
+        let stats = crate::cluster::stats::LinkStats::of(link, self.reconnects(&link.peer.name));
+        self.node.telemetry().emit(&crate::telemetry::Event::LinkStats {
+            node: stats.node.to_string(),
+            bytes_out: stats.bytes_out,
+            bytes_in: stats.bytes_in,
+            messages_out: stats.messages_out,
+            messages_in: stats.messages_in,
+            queued_bytes: stats.queued_bytes as u64,
+            reconnects: stats.reconnects,
+        });
+    }
+
     pub(crate) fn peers(&self) -> Vec<Peer> {
         self.links.read().values().map(|l| l.peer.clone()).collect()
     }
+}
+
+/// A dial that did not make a new connection.
+enum Dial {
+    /// The node is connected already: its connection.
+    Already(Arc<Link>),
+    Failed(ClusterError),
+}
+
+/// A number in [0, 0.5), different on each call (for reconnection jitter).
+fn fastrand_half() -> f64 {
+    use std::hash::{BuildHasher, Hasher};
+    let random = std::collections::hash_map::RandomState::new().build_hasher().finish();
+    (random >> 11) as f64 / (1u64 << 53) as f64 / 2.0
 }
 
 /// How a refusal for a node already connected starts.

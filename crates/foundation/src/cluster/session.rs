@@ -1,9 +1,11 @@
 //! One connection's life: the greeting, then a writer and a reader until either ends.
 //!
 //! The greeting: TLS first (when the cluster is secure: the chain is checked there), then each
-//! side sends `Hello` (name, number, incarnation) and `Credit` (its receive window), and reads
-//! the other's `Hello`. A peer whose number is not its name's, that is this node, or whose
-//! certificate is not for its name, is refused before it is announced.
+//! dialler sends `Hello` (name, number, incarnation) and the acceptor answers with its own. A
+//! peer whose number is not its name's, that is this node, or whose certificate is not for
+//! its name, is refused there. Then the two settle which connection they keep (see
+//! `ClusterInner::settle_dialled`): each side's first `Credit` (its receive window) is its
+//! word that this connection is the one, and neither writes anything else before it.
 //!
 //! The writer takes frames from the link's two lanes, many at a time, into one write (so a
 //! burst of small messages costs few system calls), and sends a `Tick` when it has written
@@ -42,6 +44,8 @@ pub(crate) struct Greeted {
     /// Bytes read past the peer's `Hello`.
     pub(crate) leftover: BytesMut,
     pub(crate) decoder: FrameDecoder,
+    /// Bytes the greeting wrote and read.
+    pub(crate) greeting: (u64, u64),
 }
 
 /// TLS (if the cluster is secure) and the greeting, within the connect timeout.
@@ -91,11 +95,7 @@ async fn greet_now(
         node: inner.name.number(),
         creation: inner.node.state.creation,
     };
-    let credit = Frame::Credit { bytes: inner.config.receive_window as u64 };
-    for frame in [&me, &credit] {
-        wire::encode(frame, inner.config.max_frame, &mut hello)
-            .map_err(|e| refused(e.to_string()))?;
-    }
+    wire::encode(&me, inner.config.max_frame, &mut hello).map_err(|e| refused(e.to_string()))?;
     // The dialler speaks first; the acceptor answers only a peer it accepts, so a refused
     // dialler learns it here, before it announces anything.
     if dialled {
@@ -104,12 +104,14 @@ async fn greet_now(
     }
     let mut decoder = FrameDecoder::new(inner.config.max_frame);
     let mut buf = BytesMut::with_capacity(4096);
+    let mut read_bytes = 0u64;
     let frame = loop {
         if let Some(frame) = decoder.decode(&mut buf).map_err(|e| refused(e.to_string()))? {
             break frame;
         }
-        if stream.read_buf(&mut buf).await.map_err(|e| io("greet", e))? == 0 {
-            return Err(refused("the peer closed the connection during the greeting".into()));
+        match stream.read_buf(&mut buf).await.map_err(|e| io("greet", e))? {
+            0 => return Err(refused("the peer closed the connection during the greeting".into())),
+            n => read_bytes += n as u64,
         }
     };
     let Frame::Hello { name, node, creation } = frame else {
@@ -126,14 +128,49 @@ async fn greet_now(
         crate::cluster::tls::check_peer_name(certs.as_deref(), &name).map_err(refused)?;
     }
     if !dialled {
-        if inner.is_connected(node, creation) {
-            return Err(refused(format!("already connected to node `{name}`")));
-        }
+        // Answered even when the peer is connected already: the dialler learns who it
+        // reached, finds the connection it has, and closes this one.
         stream.write_all(&hello).await.map_err(|e| io("greet", e))?;
         stream.flush().await.map_err(|e| io("greet", e))?;
     }
     let peer = Peer { name, number: node, creation, addr, dialled };
-    Ok(Greeted { peer, stream, leftover: buf, decoder })
+    let greeting = (hello.len() as u64, read_bytes - buf.len() as u64);
+    Ok(Greeted { peer, stream, leftover: buf, decoder, greeting })
+}
+
+impl Greeted {
+    /// The next frame of the greeting.
+    pub(crate) async fn next_frame(&mut self) -> Result<Frame, String> {
+        loop {
+            if let Some(frame) =
+                self.decoder.decode(&mut self.leftover).map_err(|e| e.to_string())?
+            {
+                return Ok(frame);
+            }
+            match self.stream.read_buf(&mut self.leftover).await.map_err(|e| e.to_string())? {
+                0 => return Err("the peer closed the connection during the greeting".into()),
+                n => self.greeting.1 += n as u64,
+            }
+        }
+    }
+
+    /// Waits for the peer's first credit: its word that this connection is the one.
+    pub(crate) async fn credit(&mut self) -> Result<u64, String> {
+        match self.next_frame().await? {
+            Frame::Credit { bytes } => Ok(bytes),
+            other => Err(format!("expected the first credit, got {other:?}")),
+        }
+    }
+
+    /// Sends this node's first credit: its word that this connection is the one.
+    pub(crate) async fn send_credit(&mut self, bytes: u64, max_frame: usize) -> Result<(), String> {
+        let mut buf = BytesMut::new();
+        wire::encode(&Frame::Credit { bytes }, max_frame, &mut buf).map_err(|e| e.to_string())?;
+        self.stream.write_all(&buf).await.map_err(|e| e.to_string())?;
+        self.stream.flush().await.map_err(|e| e.to_string())?;
+        self.greeting.0 += buf.len() as u64;
+        Ok(())
+    }
 }
 
 /// Runs an announced connection until it ends; returns why.

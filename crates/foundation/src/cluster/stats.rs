@@ -59,10 +59,12 @@ pub struct LinkStats {
     pub queued_bytes: usize,
     /// Frames waiting to be written.
     pub queued_frames: usize,
+    /// Times this node was connected again after a loss, since this node started.
+    pub reconnects: u64,
 }
 
 impl LinkStats {
-    pub(crate) fn of(link: &Link) -> Self {
+    pub(crate) fn of(link: &Link, reconnects: u64) -> Self {
         let c = &link.counters;
         let (queued_bytes, queued_frames) = link.out.depth();
         LinkStats {
@@ -77,6 +79,7 @@ impl LinkStats {
             undelivered: c.undelivered.load(Relaxed),
             queued_bytes,
             queued_frames,
+            reconnects,
         }
     }
 }

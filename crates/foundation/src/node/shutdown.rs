@@ -92,6 +92,13 @@ impl Node {
             listener.await;
         }
         report.stopped = total.saturating_sub(report.killed);
+        // Last, the node leaves its cluster: its processes' exit signals to other nodes were
+        // queued as they ended; what is still unwritten now is lost with the connections
+        // (their processes see `noconnection`).
+        #[cfg(feature = "cluster")]
+        if let Some(cluster) = self.services.cluster.get() {
+            cluster.shutdown();
+        }
         report
     }
 }

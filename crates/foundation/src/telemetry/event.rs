@@ -135,14 +135,54 @@ pub enum Event {
         /// The panic's message (or a placeholder for a panic that carried no string).
         panic: Arc<str>,
     },
+    /// A node of the cluster connected (the `cluster` feature).
+    #[non_exhaustive]
+    NodeUp {
+        /// Its name.
+        node: String,
+        /// Its incarnation.
+        creation: u32,
+    },
+    /// A node's connection was lost: its processes' links broke and monitors fired with
+    /// `noconnection`.
+    #[non_exhaustive]
+    NodeDown {
+        /// Its name.
+        node: String,
+        /// The incarnation that went down.
+        creation: u32,
+        /// Why, in words: `closed`, `timed_out`, `restarted`, `shutdown`, `io: ...`,
+        /// `protocol: ...`.
+        reason: String,
+    },
+    /// A connection's statistics, told each second while it carries traffic, and when it
+    /// ends.
+    #[non_exhaustive]
+    LinkStats {
+        /// The node at the other end.
+        node: String,
+        /// Bytes written, since the connection was made.
+        bytes_out: u64,
+        /// Bytes read.
+        bytes_in: u64,
+        /// Messages written.
+        messages_out: u64,
+        /// Messages read.
+        messages_in: u64,
+        /// Bytes of messages waiting to be written now.
+        queued_bytes: u64,
+        /// Times this node was connected again after a loss, since this node started.
+        reconnects: u64,
+    },
 }
 
 impl Event {
     /// The spec's name of the event: `foundation.ecosystem.started`, `...stopped`,
     /// `...coordinator_restarted`, `...worker_restarted`, `...message_processed`,
     /// `...gc_completed`, `...memory_pressure`, for messages `foundation.messages.dropped`
-    /// and `foundation.messages.flow_stalled`, and for telemetry itself
-    /// `foundation.telemetry.observer_detached`.
+    /// and `foundation.messages.flow_stalled`, for telemetry itself
+    /// `foundation.telemetry.observer_detached`, and for a cluster
+    /// `foundation.cluster.node_up`, `...node_down` and `...link_stats`.
     pub fn name(&self) -> &'static str {
         match self {
             Event::EcosystemStarted { .. } => "foundation.ecosystem.started",
@@ -155,6 +195,9 @@ impl Event {
             Event::MessagesDropped { .. } => "foundation.messages.dropped",
             Event::FlowStalled { .. } => "foundation.messages.flow_stalled",
             Event::ObserverDetached { .. } => "foundation.telemetry.observer_detached",
+            Event::NodeUp { .. } => "foundation.cluster.node_up",
+            Event::NodeDown { .. } => "foundation.cluster.node_down",
+            Event::LinkStats { .. } => "foundation.cluster.link_stats",
         }
     }
 
@@ -162,7 +205,10 @@ impl Event {
     /// an event about telemetry itself.
     pub fn ecosystem(&self) -> Option<&str> {
         match self {
-            Event::ObserverDetached { .. } => None,
+            Event::ObserverDetached { .. }
+            | Event::NodeUp { .. }
+            | Event::NodeDown { .. }
+            | Event::LinkStats { .. } => None,
             Event::MessagesDropped { ecosystem, .. } | Event::FlowStalled { ecosystem, .. } => {
                 ecosystem.as_deref()
             }

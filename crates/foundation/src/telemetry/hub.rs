@@ -189,6 +189,38 @@ fn record_metrics(event: &Event) {
         Event::ObserverDetached { .. } => {
             metrics::counter!("foundation_telemetry_observer_panics_total").increment(1);
         }
+        Event::NodeUp { node, .. } => {
+            metrics::counter!("foundation_cluster_node_up_total", "node" => node.clone())
+                .increment(1);
+            metrics::gauge!("foundation_cluster_node_connected", "node" => node.clone()).set(1.0);
+        }
+        Event::NodeDown { node, reason, .. } => {
+            let reason = reason.split(':').next().unwrap_or("").to_owned();
+            metrics::counter!("foundation_cluster_node_down_total", "node" => node.clone(), "reason" => reason)
+                .increment(1);
+            metrics::gauge!("foundation_cluster_node_connected", "node" => node.clone()).set(0.0);
+        }
+        Event::LinkStats {
+            node,
+            bytes_out,
+            bytes_in,
+            messages_out,
+            messages_in,
+            queued_bytes,
+            ..
+        } => {
+            let node = node.clone();
+            metrics::counter!("foundation_cluster_bytes_out_total", "node" => node.clone())
+                .absolute(*bytes_out);
+            metrics::counter!("foundation_cluster_bytes_in_total", "node" => node.clone())
+                .absolute(*bytes_in);
+            metrics::counter!("foundation_cluster_messages_out_total", "node" => node.clone())
+                .absolute(*messages_out);
+            metrics::counter!("foundation_cluster_messages_in_total", "node" => node.clone())
+                .absolute(*messages_in);
+            metrics::gauge!("foundation_cluster_queued_bytes", "node" => node)
+                .set(*queued_bytes as f64);
+        }
     }
 }
 
@@ -224,6 +256,23 @@ fn trace(event: &Event) {
         }
         Event::ObserverDetached { observer, panic } => {
             tracing::error!(target: "foundation::telemetry", event = name, observer = ?observer, panic = %panic, "a telemetry observer panicked and was detached");
+        }
+        Event::NodeUp { node, creation } => {
+            tracing::info!(target: "foundation::telemetry", event = name, node = %node, creation);
+        }
+        Event::NodeDown { node, creation, reason } => {
+            tracing::warn!(target: "foundation::telemetry", event = name, node = %node, creation, reason = %reason);
+        }
+        Event::LinkStats {
+            node,
+            bytes_out,
+            bytes_in,
+            messages_out,
+            messages_in,
+            queued_bytes,
+            reconnects,
+        } => {
+            tracing::trace!(target: "foundation::telemetry", event = name, node = %node, bytes_out, bytes_in, messages_out, messages_in, queued_bytes, reconnects);
         }
     }
 }

@@ -29,7 +29,11 @@
 //! traffic counters `foundation_ecosystem_messages_received_total`, `..._messages_sent_total`
 //! and `..._bytes_received_total`, updated by the ecosystem's watcher (see
 //! [`message`](crate::message)); for telemetry itself, the counter
-//! `foundation_telemetry_observer_panics_total`. Install any `metrics` recorder (a Prometheus
+//! `foundation_telemetry_observer_panics_total`; for a cluster (the `cluster` feature), each
+//! labelled `node`, the counters `foundation_cluster_node_up_total`, `..._node_down_total`
+//! (also labelled `reason`), `..._bytes_out_total`, `..._bytes_in_total`,
+//! `..._messages_out_total` and `..._messages_in_total`, and the gauges
+//! `foundation_cluster_node_connected` and `foundation_cluster_queued_bytes`. Install any `metrics` recorder (a Prometheus
 //! exporter, say) to collect them.
 //!
 //! They need the `metrics` feature (on by default). Without it the crate does not depend on

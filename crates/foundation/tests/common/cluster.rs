@@ -2,7 +2,9 @@
 
 use std::time::Duration;
 
-use foundation::cluster::{Cluster, ClusterConfig, NodeEvent, NodeEvents, NodeName, TlsIdentity};
+use foundation::cluster::{
+    Cluster, ClusterConfig, DownReason, NodeEvent, NodeEvents, NodeName, TlsIdentity,
+};
 use rcgen::{
     BasicConstraints, CertificateParams, CertifiedIssuer, ExtendedKeyUsagePurpose, IsCa, KeyPair,
 };
@@ -21,19 +23,33 @@ pub(crate) async fn plain(name: &str) -> Cluster {
 pub(crate) async fn pair() -> (Cluster, Cluster) {
     let a = plain("a").await;
     let b = plain("b").await;
-    let (mut a_events, mut b_events) = (a.node_events(), b.node_events());
+    let mut b_events = b.node_events();
     a.connect(b.listen_addr().unwrap()).await.unwrap();
-    up(&mut a_events, "b").await;
-    up(&mut b_events, "a").await;
+    up(&b, &mut b_events, "a").await;
     (a, b)
 }
 
-/// Waits for node `name` to come up.
-pub(crate) async fn up(events: &mut NodeEvents, name: &str) {
+/// Waits until node `name` is connected to `cluster`, whose `events` were subscribed before
+/// (so that an `Up` is never missed between the look and the wait).
+pub(crate) async fn up(cluster: &Cluster, events: &mut NodeEvents, name: &str) {
+    if cluster.nodes().iter().any(|n| n.name.as_str() == name) {
+        return;
+    }
     loop {
         match next(events).await {
             NodeEvent::Up { name: n, .. } if n.as_str() == name => return,
             _ => {}
+        }
+    }
+}
+
+/// Waits for node `name` to go down, skipping other events; returns why.
+pub(crate) async fn down(events: &mut NodeEvents, name: &str) -> DownReason {
+    loop {
+        if let NodeEvent::Down { name: n, reason, .. } = next(events).await
+            && n.as_str() == name
+        {
+            return reason;
         }
     }
 }

@@ -1,0 +1,88 @@
+//! Membership of a cluster: seeds dialled and redialled, one connection per pair whoever
+//! dials, node events in telemetry, and a node that shuts down leaving its cluster.
+
+mod common;
+
+use std::time::Duration;
+
+use common::cluster::{config, down, pair, up};
+use foundation::cluster::DownReason;
+use foundation::telemetry::{Event, Recorder};
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn seeds_are_dialled_and_dialled_again_after_a_loss() {
+    let a = config("a").insecure_plaintext().start().await.unwrap();
+    let b = config("b")
+        .insecure_plaintext()
+        .seed(a.listen_addr().unwrap())
+        .reconnect(Duration::from_millis(20))
+        .start()
+        .await;
+    let b = b.unwrap();
+    let mut events = b.node_events();
+    up(&b, &mut events, "a").await;
+    assert!(a.disconnect(b.name()));
+    // A closed socket reads as an end of file, or as a reset when data was in flight.
+    let reason = down(&mut events, "a").await;
+    assert!(matches!(reason, DownReason::Closed | DownReason::Io(_)), "{reason}");
+    up(&b, &mut events, "a").await;
+    assert_eq!(b.link_stats()[0].reconnects, 1);
+    assert_eq!(a.nodes().len(), 1);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_nodes_that_seed_each_other_keep_one_connection() {
+    // b listens first on a port a knows; a on one b learns by connecting.
+    let a = config("a").insecure_plaintext().start().await.unwrap();
+    let b = config("b")
+        .insecure_plaintext()
+        .seed(a.listen_addr().unwrap())
+        .reconnect(Duration::from_millis(20))
+        .start()
+        .await
+        .unwrap();
+    let mut a_events = a.node_events();
+    up(&a, &mut a_events, "b").await;
+    // a dials b too, as a seed would: refused, the first connection stays.
+    assert!(a.connect(b.listen_addr().unwrap()).await.is_err());
+    // b's seed loop waits on the connection it has instead of dialling again: no churn.
+    let churn = tokio::time::timeout(Duration::from_millis(300), down(&mut a_events, "b")).await;
+    assert!(churn.is_err(), "no node went down while connected: {churn:?}");
+    assert_eq!(a.nodes().len(), 1);
+    assert_eq!(b.nodes().len(), 1);
+    assert_eq!(b.link_stats()[0].reconnects, 0);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn telemetry_tells_nodes_up_and_down_and_link_statistics() {
+    let (a, b) = pair().await;
+    let recorder = Recorder::default();
+    a.node().telemetry().attach(recorder.clone());
+    let mut events = a.node_events();
+    assert!(a.disconnect(b.name()));
+    down(&mut events, "b").await;
+    let names = recorder.names();
+    assert!(names.contains(&"foundation.cluster.link_stats"), "{names:?}");
+    let down = recorder.events().into_iter().find_map(|e| match e {
+        Event::NodeDown { node, reason, .. } => Some((node, reason)),
+        _ => None,
+    });
+    assert_eq!(down, Some(("b".to_owned(), "shutdown".to_owned())));
+    let stats = recorder.events().into_iter().find_map(|e| match e {
+        Event::LinkStats { bytes_out, bytes_in, .. } => Some((bytes_out, bytes_in)),
+        _ => None,
+    });
+    let (out, into) = stats.unwrap();
+    assert!(out > 0 && into > 0, "the greeting at least: {out} {into}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_node_that_shuts_down_leaves_its_cluster() {
+    let (a, b) = pair().await;
+    let mut events = b.node_events();
+    a.node().shutdown(Duration::from_secs(1)).await;
+    let reason = down(&mut events, "a").await;
+    assert!(matches!(reason, DownReason::Closed | DownReason::Io(_)), "{reason}");
+    assert!(a.nodes().is_empty());
+    assert!(a.node().connect(b.listen_addr().unwrap()).await.is_err(), "a has left");
+}
