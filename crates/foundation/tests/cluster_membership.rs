@@ -67,7 +67,7 @@ async fn telemetry_tells_nodes_up_and_down_and_link_statistics() {
         Event::NodeDown { node, reason, .. } => Some((node, reason)),
         _ => None,
     });
-    assert_eq!(down, Some(("b".to_owned(), "shutdown".to_owned())));
+    assert_eq!(down, Some(("b".to_owned(), "disconnected".to_owned())));
     let stats = recorder.events().into_iter().find_map(|e| match e {
         Event::LinkStats { bytes_out, bytes_in, .. } => Some((bytes_out, bytes_in)),
         _ => None,

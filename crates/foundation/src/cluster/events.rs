@@ -21,12 +21,15 @@ pub enum DownReason {
     Protocol(String),
     /// The node was started again: this is its earlier incarnation.
     Restarted,
-    /// This node is shutting down.
+    /// This node is shutting down, or left its cluster (`Cluster::shutdown`).
     Shutdown,
+    /// This node closed the connection (`Cluster::disconnect`).
+    Disconnected,
 }
 
 impl std::fmt::Display for DownReason {
-    /// `closed`, `timed_out`, `io: why`, `protocol: why`, `restarted`, `shutdown`.
+    /// `closed`, `timed_out`, `io: why`, `protocol: why`, `restarted`, `shutdown`,
+    /// `disconnected`.
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
             DownReason::Closed => f.write_str("closed"),
@@ -35,6 +38,7 @@ impl std::fmt::Display for DownReason {
             DownReason::Protocol(why) => write!(f, "protocol: {why}"),
             DownReason::Restarted => f.write_str("restarted"),
             DownReason::Shutdown => f.write_str("shutdown"),
+            DownReason::Disconnected => f.write_str("disconnected"),
         }
     }
 }

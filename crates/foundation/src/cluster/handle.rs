@@ -70,7 +70,7 @@ impl Cluster {
     pub fn disconnect(&self, name: &NodeName) -> bool {
         match self.inner.link_named(name.as_str()) {
             Some(link) => {
-                self.inner.lost(&link, crate::cluster::events::DownReason::Shutdown);
+                self.inner.lost(&link, crate::cluster::events::DownReason::Disconnected);
                 true
             }
             None => false,

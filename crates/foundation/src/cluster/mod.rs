@@ -48,6 +48,7 @@ mod inbound;
 mod link;
 mod name;
 pub(crate) mod net;
+mod order;
 mod outbound;
 mod proxy;
 mod remote;

@@ -41,6 +41,8 @@ pub(crate) struct ClusterInner {
     pub(crate) links: RwLock<HashMap<u32, Arc<Link>>>,
     pub(crate) events: Subscribers,
     pub(crate) exports: Exports,
+    /// This node's addresses of other nodes' processes (for a pair's order).
+    pub(crate) addresses: crate::cluster::order::Addresses,
     /// Name look-ups waiting for their answer: id → (node asked, answer).
     pub(crate) lookups: Mutex<HashMap<u64, Lookup>>,
     pub(crate) calls: crate::cluster::calls::PendingCalls,
@@ -83,6 +85,7 @@ impl ClusterInner {
             links: RwLock::default(),
             events: Subscribers::default(),
             exports: Exports::default(),
+            addresses: Default::default(),
             lookups: Mutex::default(),
             calls: Default::default(),
             next_id: AtomicU64::new(1),

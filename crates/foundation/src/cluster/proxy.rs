@@ -18,10 +18,11 @@ use serde::Serialize;
 
 use crate::cluster::link::Link;
 use crate::cluster::net::ClusterInner;
+use crate::cluster::order::Backlog;
 use crate::cluster::wire::Frame;
 use crate::engine::control_block::ControlBlock;
 use crate::engine::mailbox::Mailbox;
-use crate::engine::process_block::ProcessBlock;
+use crate::engine::process_block::{AnyProcess, ProcessBlock};
 use crate::engine::run_loop::{Event, Receiver};
 use crate::message::Overflow;
 use crate::{ExitReason, Pid, ProcessRef};
@@ -39,7 +40,10 @@ where
     let block =
         Arc::new(ProcessBlock::new(core, Mailbox::with_overflow(Some(MAILBOX), Overflow::Wait)));
     block.core.retain();
-    tokio::spawn(forward(Arc::clone(inner), link, Arc::clone(&block)));
+    let backlog = Arc::new(Backlog::default());
+    let any: Arc<dyn AnyProcess> = block.clone();
+    inner.addresses.insert(pid, Arc::downgrade(&any), Arc::clone(&backlog));
+    tokio::spawn(forward(Arc::clone(inner), link, Arc::clone(&block), backlog));
     ProcessRef::from_retained(block)
 }
 
@@ -47,11 +51,18 @@ async fn forward<M: Serialize + Send + 'static>(
     inner: Arc<ClusterInner>,
     link: Arc<Link>,
     block: Arc<ProcessBlock<M>>,
+    backlog: Arc<Backlog>,
 ) {
     let to = block.core.pid();
     let mut rx = Receiver::default();
     let reason = loop {
-        let next = std::future::poll_fn(|cx| rx.poll_next(&block, cx));
+        let next = std::future::poll_fn(|cx| {
+            backlog.take(|| {
+                let event = rx.poll_next(&block, cx);
+                let took = matches!(event, std::task::Poll::Ready(Event::Message(_)));
+                (event, took)
+            })
+        });
         let event = tokio::select! {
             event = next => event,
             () = link.closed.cancelled() => break ExitReason::NoConnection,
@@ -72,6 +83,7 @@ async fn forward<M: Serialize + Send + 'static>(
             Err(e) => {
                 tracing::warn!(%to, error = %e, "a message to another node did not encode");
                 link.count(&link.counters.undelivered, 1);
+                backlog.handed(&link, to);
                 continue;
             }
         };
@@ -79,6 +91,7 @@ async fn forward<M: Serialize + Send + 'static>(
         let Some(bytes) = link.encode(&frame) else {
             tracing::warn!(%to, max = link.max_frame, "a message larger than the largest frame");
             link.count(&link.counters.undelivered, 1);
+            backlog.handed(&link, to);
             continue;
         };
         tokio::select! {
@@ -87,7 +100,10 @@ async fn forward<M: Serialize + Send + 'static>(
             },
             () = link.closed.cancelled() => break ExitReason::NoConnection,
         }
+        backlog.handed(&link, to);
     };
+    drop(backlog);
+    inner.addresses.prune(to);
     block.core.record_exit(to, reason);
     block.mailbox.close(rx.popped);
     block.core.record_final();

@@ -19,13 +19,13 @@ impl Remote for ClusterInner {
             return false;
         }
         link.relations.lock().links.insert((from, to));
-        link.signal(to, &Frame::Link { from: from.into(), to: to.into() })
+        self.signal_to(&link, to, &Frame::Link { from: from.into(), to: to.into() })
     }
 
     fn unlink(&self, from: Pid, to: Pid) {
         if let Some(link) = self.link(to.node()) {
             link.relations.lock().links.remove(&(from, to));
-            link.signal(to, &Frame::Unlink { from: from.into(), to: to.into() });
+            self.signal_to(&link, to, &Frame::Unlink { from: from.into(), to: to.into() });
         }
     }
 
@@ -36,7 +36,7 @@ impl Remote for ClusterInner {
         }
         link.relations.lock().monitoring.insert(monitor, (from, to));
         let frame = Frame::Monitor { from: from.into(), to: to.into(), reference: monitor.into() };
-        link.signal(to, &frame)
+        self.signal_to(&link, to, &frame)
     }
 
     fn demonitor(&self, from: Pid, to: Pid, monitor: MonitorRef) {
@@ -45,7 +45,7 @@ impl Remote for ClusterInner {
         {
             let frame =
                 Frame::Demonitor { from: from.into(), to: to.into(), reference: monitor.into() };
-            link.signal(to, &frame);
+            self.signal_to(&link, to, &frame);
         }
     }
 
@@ -79,11 +79,20 @@ impl Remote for ClusterInner {
             // Stops, memory signals and promoted mailbox entries never leave their node.
             _ => return false,
         };
-        link.signal(to, &frame)
+        self.signal_to(&link, to, &frame)
     }
 }
 
 impl ClusterInner {
+    /// Sends a signal frame to the remote process `to`, behind the messages this node's
+    /// addresses of it still hold (see `order`).
+    fn signal_to(&self, link: &Link, to: Pid, frame: &Frame) -> bool {
+        match link.encode(frame) {
+            Some(bytes) => self.addresses.signal(link, to, bytes),
+            None => false,
+        }
+    }
+
     /// A signal frame from `link`'s node for one of this node's processes.
     pub(crate) fn handle_signal(&self, link: &Arc<Link>, frame: Frame) {
         let state = &self.node.state;

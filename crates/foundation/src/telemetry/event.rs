@@ -151,8 +151,8 @@ pub enum Event {
         node: String,
         /// The incarnation that went down.
         creation: u32,
-        /// Why, in words: `closed`, `timed_out`, `restarted`, `shutdown`, `io: ...`,
-        /// `protocol: ...`.
+        /// Why, in words: `closed`, `timed_out`, `restarted`, `shutdown`, `disconnected`,
+        /// `io: ...`, `protocol: ...`.
         reason: String,
     },
     /// A connection's statistics, told each second while it carries traffic, and when it
