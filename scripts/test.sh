@@ -9,7 +9,7 @@ cargo test --workspace --locked --all-targets
 cargo test --workspace --locked --doc
 # The optional parts' own tests: the `cluster` feature (its units, wire format with the fuzz
 # corpus replayed, and nodes on loopback).
-cargo test -p foundation --locked --features cluster --lib --test cluster_wire --test cluster_nodes --test cluster_membership --test cluster_ordering
+cargo test -p foundation --locked --features cluster --lib --test cluster_wire --test cluster_nodes --test cluster_membership --test cluster_ordering --test cluster_partitions
 cargo test -p foundation --locked --features cluster --doc cluster::
 bash scripts/loom.sh
 bash scripts/miri.sh
