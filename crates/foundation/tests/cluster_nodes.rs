@@ -169,7 +169,7 @@ async fn a_lost_node_breaks_links_and_fires_monitors_with_noconnection() {
     // A round trip after the link and monitor frames: b has set its side of both.
     assert_eq!(store.call(|r| Msg::Double(1, r)).await.unwrap(), 2);
     let mut events = a.node_events();
-    b.shutdown();
+    b.shutdown().await;
     let reason = down(&mut events, "b").await;
     assert!(matches!(reason, DownReason::Closed | DownReason::Io(_)), "{reason}");
     let mut saw = [seen(&mut rx).await, seen(&mut rx).await];
@@ -319,7 +319,7 @@ async fn a_restarted_node_is_a_new_incarnation_old_pids_do_not_reach_it() {
     let old = store.pid();
     let addr = b.listen_addr().unwrap();
     let mut events = a.node_events();
-    b.shutdown();
+    b.shutdown().await;
     drop(b);
     down(&mut events, "b").await;
     let b2 = config("b").insecure_plaintext().start().await.unwrap();

@@ -169,11 +169,18 @@ impl Cluster {
         Ok(crate::cluster::proxy::remote_ref(&self.inner, link, pid))
     }
 
-    /// Leaves the cluster: closes every connection (each node is announced down) and stops
-    /// listening. The node's processes go on; links and monitors with other nodes' processes
-    /// break with `noconnection`.
-    pub fn shutdown(&self) {
-        self.inner.shutdown();
+    /// Leaves the cluster: stops listening and dialling, lets each connection write what is
+    /// queued on it (for at most a second), then closes them (each node is announced down).
+    /// The node's processes go on; their links and monitors with other nodes' processes break
+    /// with `noconnection`. [`Node::shutdown`] does this after its processes have stopped, so
+    /// that their exit signals reach other nodes first.
+    ///
+    /// # Cancel safety
+    ///
+    /// Dropped before it completes, the node has stopped accepting and dialling, and its
+    /// connections still close once written out.
+    pub async fn shutdown(&self) {
+        self.inner.leave(std::time::Duration::from_secs(1)).await;
     }
 }
 

@@ -63,6 +63,8 @@ pub(crate) struct Link {
     /// Cancelled once the connection is gone.
     pub(crate) closed: CancellationToken,
     closing: AtomicBool,
+    /// Write what is queued, then close (the node is leaving).
+    draining: AtomicBool,
 }
 
 impl Link {
@@ -75,18 +77,31 @@ impl Link {
             max_frame,
             closed: CancellationToken::new(),
             closing: AtomicBool::new(false),
+            draining: AtomicBool::new(false),
         }
     }
 
-    /// Closes the connection: what waits to be written is dropped, its session ends. `true`
-    /// the first time only.
-    pub(crate) fn close(&self) -> bool {
-        if self.closing.swap(true, std::sync::atomic::Ordering::AcqRel) {
-            return false;
-        }
+    /// Claims the closing of the connection: `true` the first time only; the caller then
+    /// calls [`close`](Self::close).
+    pub(crate) fn claim_close(&self) -> bool {
+        !self.closing.swap(true, std::sync::atomic::Ordering::AcqRel)
+    }
+
+    /// Closes the connection's queue: what waits to be written is dropped, and nothing more
+    /// is taken. Whoever waits on `closed` is released by the caller once the loss is told.
+    pub(crate) fn close(&self) {
         self.out.close();
-        self.closed.cancel();
-        true
+    }
+
+    /// Asks the writer to write what is queued and then close the connection.
+    pub(crate) fn drain(&self) {
+        self.draining.store(true, std::sync::atomic::Ordering::Release);
+        self.out.ready.notify_one();
+    }
+
+    /// Whether the writer closes once the queue is empty.
+    pub(crate) fn is_draining(&self) -> bool {
+        self.draining.load(std::sync::atomic::Ordering::Acquire)
     }
 
     /// Encodes a frame; `None` if it is larger than the largest frame (a signal never is).

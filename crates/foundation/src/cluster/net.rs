@@ -112,11 +112,6 @@ impl ClusterInner {
         self.next_id.fetch_add(1, Relaxed)
     }
 
-    /// Completes once the node's cluster is shutting down.
-    pub(crate) async fn closing(&self) {
-        self.shutdown.cancelled().await;
-    }
-
     async fn accept_loop(self: Arc<Self>, listener: TcpListener) {
         loop {
             let accepted = tokio::select! {
@@ -344,7 +339,7 @@ impl ClusterInner {
     /// A connection is gone: it leaves the table, every relation with its node's processes
     /// is broken with `noconnection`, and its `Down` is announced. Once per connection.
     pub(crate) fn lost(&self, link: &Arc<Link>, reason: DownReason) {
-        if !link.close() {
+        if !link.claim_close() {
             return;
         }
         {
@@ -353,6 +348,9 @@ impl ClusterInner {
                 links.remove(&link.peer.number);
             }
         }
+        // Out of the table first: whoever waits for the close finds the node gone.
+        link.close();
+        let _released_last = CancelOnDrop(&link.closed);
         self.break_relations(link);
         let number = link.peer.number;
         self.lookups.lock().retain(|_, (node, _)| *node != number);
@@ -381,11 +379,18 @@ impl ClusterInner {
         self.links.read().values().find(|l| l.peer.name.as_str() == name).cloned()
     }
 
-    /// Shuts the cluster side down: no more connections; every connection closes (their
-    /// nodes are announced down with `Shutdown`).
-    pub(crate) fn shutdown(&self) {
+    /// Leaves the cluster: no more connections are made or accepted; each connection writes
+    /// what is queued on it (its processes' last exit signals, say) and closes, for at most
+    /// `within`; what is left then is dropped and its connection closed. Each node is
+    /// announced down with `Shutdown`.
+    pub(crate) async fn leave(&self, within: std::time::Duration) {
         self.shutdown.cancel();
         let links: Vec<_> = self.links.read().values().cloned().collect();
+        for link in &links {
+            link.drain();
+        }
+        let all_closed = futures::future::join_all(links.iter().map(|l| l.closed.cancelled()));
+        let _ = tokio::time::timeout(within, all_closed).await;
         for link in links {
             self.lost(&link, DownReason::Shutdown);
         }
@@ -434,6 +439,15 @@ impl ClusterInner {
 
     pub(crate) fn peers(&self) -> Vec<Peer> {
         self.links.read().values().map(|l| l.peer.clone()).collect()
+    }
+}
+
+/// Cancels its token when dropped: at the end of the scope, however it ends.
+struct CancelOnDrop<'a>(&'a CancellationToken);
+
+impl Drop for CancelOnDrop<'_> {
+    fn drop(&mut self) {
+        self.0.cancel();
     }
 }
 

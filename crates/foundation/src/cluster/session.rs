@@ -180,11 +180,9 @@ pub(crate) async fn run(inner: Arc<ClusterInner>, link: Arc<Link>, greeted: Gree
     let tick = inner.config.tick;
     let mut write = std::pin::pin!(write_loop(&link, writer, tick));
     let mut read = std::pin::pin!(read_loop(&inner, &link, reader, leftover, decoder));
-    let mut closing = std::pin::pin!(inner.closing());
     tokio::select! {
         reason = &mut write => reason,
         reason = &mut read => reason,
-        () = &mut closing => DownReason::Shutdown,
     }
 }
 
@@ -202,6 +200,11 @@ async fn write_loop(
         let (frames, messages) = link.out.take(&mut batch, BATCH);
         if batch.is_empty() {
             if link.out.is_closed() {
+                return DownReason::Shutdown;
+            }
+            if link.is_draining() {
+                // Everything queued is written: the peer reads an end of file.
+                let _ = writer.shutdown().await;
                 return DownReason::Shutdown;
             }
             if tokio::time::timeout(tick, ready).await.is_ok() {

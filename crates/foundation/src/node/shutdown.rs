@@ -93,11 +93,11 @@ impl Node {
         }
         report.stopped = total.saturating_sub(report.killed);
         // Last, the node leaves its cluster: its processes' exit signals to other nodes were
-        // queued as they ended; what is still unwritten now is lost with the connections
-        // (their processes see `noconnection`).
+        // queued as they ended, and are written before the connections close (for at most a
+        // second; what is left then is lost, and its processes see `noconnection`).
         #[cfg(feature = "cluster")]
         if let Some(cluster) = self.services.cluster.get() {
-            cluster.shutdown();
+            cluster.leave(Duration::from_secs(1)).await;
         }
         report
     }
