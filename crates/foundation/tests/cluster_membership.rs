@@ -86,3 +86,22 @@ async fn a_node_that_shuts_down_leaves_its_cluster() {
     assert!(a.nodes().is_empty());
     assert!(a.node().connect(b.listen_addr().unwrap()).await.is_err(), "a has left");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn members_learn_of_each_other_through_gossip_and_connect() {
+    let quick = |name| config(name).insecure_plaintext().tick(Duration::from_millis(100));
+    let a = quick("a").start().await.unwrap();
+    let seed = a.listen_addr().unwrap();
+    let b = quick("b").seed(seed).start().await.unwrap();
+    let c = quick("c").seed(seed).start().await.unwrap();
+    // Neither b nor c was told of the other: a's gossip tells them, and they connect.
+    let mut events = b.node_events();
+    up(&b, &mut events, "c").await;
+    let mut events = c.node_events();
+    up(&c, &mut events, "b").await;
+    let names = |cluster: &foundation::cluster::Cluster| {
+        cluster.nodes().iter().map(|n| n.name.to_string()).collect::<Vec<_>>()
+    };
+    assert_eq!(names(&b), ["a", "c"]);
+    assert_eq!(names(&c), ["a", "b"]);
+}

@@ -181,7 +181,7 @@ async fn a_lost_node_breaks_links_and_fires_monitors_with_noconnection() {
     }
     assert_eq!(tokio::time::timeout(WAIT, store.exited()).await.unwrap(), ExitReason::NoConnection);
     assert!(store.send(Msg::Push(1)).await.unwrap_err().is_closed());
-    assert!(a.nodes().is_empty());
+    assert!(a.nodes().is_empty(), "{:?}", a.nodes());
     assert!(rx.try_recv().is_err(), "each fired once");
 }
 

@@ -94,8 +94,10 @@ async fn a_partition_is_seen_on_both_sides_and_monitors_fire_once() {
     let (mut a_events, mut b_events) = (a.node_events(), b.node_events());
     let cut_at = std::time::Instant::now();
     relay.partition();
-    assert_eq!(down(&mut b_events, "a").await, DownReason::TimedOut);
-    assert_eq!(down(&mut a_events, "b").await, DownReason::TimedOut);
+    // Declared down by the membership protocol, or by the connection's own backstop.
+    let lost = [DownReason::Unreachable, DownReason::TimedOut];
+    let (on_b, on_a) = (down(&mut b_events, "a").await, down(&mut a_events, "b").await);
+    assert!(lost.contains(&on_b) && lost.contains(&on_a), "{on_b}, {on_a}");
     assert!(cut_at.elapsed() >= detection, "not before the detection time");
     let first = tokio::time::timeout(Duration::from_secs(10), downs.recv()).await.unwrap().unwrap();
     assert_eq!(first.reason, ExitReason::NoConnection);
@@ -163,7 +165,8 @@ async fn cut_connections_fail_calls_in_flight_and_reconnect() {
     assert!(matches!(reason, DownReason::Closed | DownReason::Io(_)), "{reason}");
     let failed = tokio::time::timeout(Duration::from_secs(10), call).await.unwrap().unwrap();
     let error = failed.unwrap_err();
-    assert!(error.is_no_reply(), "{error}");
+    // The request was on its way (no reply will come) or the address had closed already.
+    assert!(error.is_no_reply() || error.is_no_process(), "{error}");
     assert_eq!(error.exit_reason(), Some(&ExitReason::NoConnection), "{error}");
     up(&b, &mut events, "a").await;
 }

@@ -31,7 +31,8 @@ pub(crate) enum Outcome<'a> {
 type Complete = Box<dyn FnOnce(Outcome<'_>) + Send>;
 
 struct Pending {
-    node: u32,
+    /// The connection the request took: only its reply ends the call.
+    link: u64,
     complete: Complete,
 }
 
@@ -46,12 +47,12 @@ impl PendingCalls {
         self.calls.lock().insert(id, pending);
     }
 
-    /// Ends the call `id` (from the node `node`; another node cannot end it).
-    pub(crate) fn complete(&self, node: u32, id: u64, outcome: Outcome<'_>) {
+    /// Ends the call `id`, answered on the connection `link` (another cannot end it).
+    pub(crate) fn complete(&self, link: u64, id: u64, outcome: Outcome<'_>) {
         let pending = {
             let mut calls = self.calls.lock();
             match calls.get(&id) {
-                Some(p) if p.node == node => calls.remove(&id),
+                Some(p) if p.link == link => calls.remove(&id),
                 _ => None,
             }
         };
@@ -60,12 +61,12 @@ impl PendingCalls {
         }
     }
 
-    /// Fails every call waiting for `node`: its connection is gone.
-    pub(crate) fn fail_node(&self, node: u32) {
+    /// Fails every call waiting on the connection `link`: it is gone.
+    pub(crate) fn fail_link(&self, link: u64) {
         let failed: Vec<Pending> = {
             let mut calls = self.calls.lock();
             let ids: Vec<u64> =
-                calls.iter().filter(|(_, p)| p.node == node).map(|(id, _)| *id).collect();
+                calls.iter().filter(|(_, p)| p.link == link).map(|(id, _)| *id).collect();
             ids.iter().filter_map(|id| calls.remove(id)).collect()
         };
         for pending in failed {
@@ -78,7 +79,7 @@ impl<R: DeserializeOwned + Send + 'static> Serialize for ReplyTo<R> {
     /// Only inside a message sent to another node's process: the caller's end goes to the
     /// table of pending calls and the number crosses the wire.
     fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        let Some((inner, node)) = codec::encoding() else {
+        let Some((inner, link)) = codec::encoding() else {
             return Err(serde::ser::Error::custom(
                 "a ReplyTo is serialised only in a message to another node's process",
             ));
@@ -102,7 +103,12 @@ impl<R: DeserializeOwned + Send + 'static> Serialize for ReplyTo<R> {
             };
             let _ = tx.send(answer);
         });
-        inner.calls.insert(id, Pending { node, complete });
+        inner.calls.insert(id, Pending { link: link.id, complete });
+        // A connection lost while this was being written fails its calls after closing its
+        // queue: seen closed here, this call is failed too (whichever comes first).
+        if link.out.is_closed() {
+            inner.calls.fail_link(link.id);
+        }
         serializer.serialize_u64(id)
     }
 }

@@ -12,19 +12,19 @@ use crate::cluster::link::Link;
 use crate::cluster::net::ClusterInner;
 
 thread_local! {
-    /// While a message is encoded for a peer: the cluster, and the peer's node number.
-    static ENCODING: RefCell<Option<(Arc<ClusterInner>, u32)>> = const { RefCell::new(None) };
+    /// While a message is encoded for a peer: the cluster, and the connection it will take.
+    static ENCODING: RefCell<Option<(Arc<ClusterInner>, Arc<Link>)>> = const { RefCell::new(None) };
     /// While a message from a peer is decoded: its connection.
     static DECODING: RefCell<Option<Arc<Link>>> = const { RefCell::new(None) };
 }
 
-/// Encodes `msg` for the peer `node`.
+/// Encodes `msg` for the peer at the other end of `link`.
 pub(crate) fn encode<M: Serialize>(
     msg: &M,
     inner: &Arc<ClusterInner>,
-    node: u32,
+    link: &Arc<Link>,
 ) -> Result<Vec<u8>, postcard::Error> {
-    let previous = ENCODING.replace(Some((Arc::clone(inner), node)));
+    let previous = ENCODING.replace(Some((Arc::clone(inner), Arc::clone(link))));
     let encoded = postcard::to_allocvec(msg);
     ENCODING.set(previous);
     encoded
@@ -45,8 +45,8 @@ pub(crate) fn decode<M: DeserializeOwned>(
     decoded
 }
 
-/// The cluster and peer a message is being encoded for, if one is.
-pub(crate) fn encoding() -> Option<(Arc<ClusterInner>, u32)> {
+/// The cluster and connection a message is being encoded for, if one is.
+pub(crate) fn encoding() -> Option<(Arc<ClusterInner>, Arc<Link>)> {
     ENCODING.with_borrow(Clone::clone)
 }
 

@@ -39,6 +39,7 @@ pub enum Security {
 pub struct ClusterConfig {
     pub(crate) name: NodeName,
     pub(crate) listen: Option<SocketAddr>,
+    pub(crate) advertise: Option<SocketAddr>,
     pub(crate) seeds: Vec<SocketAddr>,
     pub(crate) security: Option<Security>,
     pub(crate) connect_timeout: Duration,
@@ -58,6 +59,7 @@ impl ClusterConfig {
         ClusterConfig {
             name,
             listen: None,
+            advertise: None,
             seeds: Vec::new(),
             security: None,
             connect_timeout: Duration::from_secs(5),
@@ -79,6 +81,14 @@ impl ClusterConfig {
     /// [`Cluster::listen_addr`](crate::cluster::Cluster::listen_addr)).
     pub fn listen(mut self, addr: SocketAddr) -> Self {
         self.listen = Some(addr);
+        self
+    }
+
+    /// The address other nodes dial to reach this one, as the membership protocol tells it
+    /// to them (default: the address it listens on; set it when that is `0.0.0.0` or behind
+    /// a NAT).
+    pub fn advertise(mut self, addr: SocketAddr) -> Self {
+        self.advertise = Some(addr);
         self
     }
 
@@ -107,17 +117,19 @@ impl ClusterConfig {
         self
     }
 
-    /// How often a node sends a tick on a connection that has carried nothing else, so that
-    /// the peer can tell a quiet node from a hung one (Erlang's `net_ticktime` / 4). Default
-    /// 1 s.
+    /// How often the membership protocol probes a member, and how often a node sends a tick
+    /// on a connection that has carried nothing else, so that the peer can tell a quiet node
+    /// from a hung one. Default 1 s.
     pub fn tick(mut self, tick: Duration) -> Self {
         self.tick = tick;
         self
     }
 
-    /// How long a connection may stay silent (no frame, not even a tick) before its node is
-    /// taken as lost: the time to notice a node that hangs with its socket open, or a
-    /// partition. Shorter finds a hung node sooner and mistakes a slow one (a long pause, a
+    /// How long until a node that stopped answering is declared down by the membership
+    /// protocol (SWIM: a probe every `tick`, answered within half a tick or probed through
+    /// other members, then suspected for the rest of this time): the time to notice a node
+    /// that hangs with its socket open, or a partition. A connection silent for twice this
+    /// long is closed whatever the protocol says. Shorter finds a hung node sooner and mistakes a slow one (a long pause, a
     /// congested link) for a dead one more often. Default 4 s (Erlang's default tick time
     /// declares a node down after 45 to 75 s; a closed socket is seen at once either way).
     /// Must be at least twice the tick.

@@ -11,9 +11,13 @@ use crate::cluster::name::NodeName;
 pub enum DownReason {
     /// The peer closed the connection (it stopped, or its process died: the socket closes).
     Closed,
-    /// Nothing came from the peer within the detection time: it hangs, or the network
-    /// between the two is cut.
+    /// Nothing came from the peer for twice the detection time (the connection's own
+    /// backstop, behind the membership protocol): it hangs, or the network is cut.
     TimedOut,
+    /// The membership protocol (SWIM) declared the node down: it answered no probe, direct or
+    /// through other members, within the detection time. It hangs, or the network between
+    /// it and the cluster is cut.
+    Unreachable,
     /// Reading or writing failed; the system's reason.
     Io(String),
     /// The peer broke the protocol (a frame too large, malformed, of another version); the
@@ -28,12 +32,13 @@ pub enum DownReason {
 }
 
 impl std::fmt::Display for DownReason {
-    /// `closed`, `timed_out`, `io: why`, `protocol: why`, `restarted`, `shutdown`,
+    /// `closed`, `timed_out`, `unreachable`, `io: why`, `protocol: why`, `restarted`, `shutdown`,
     /// `disconnected`.
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
             DownReason::Closed => f.write_str("closed"),
             DownReason::TimedOut => f.write_str("timed_out"),
+            DownReason::Unreachable => f.write_str("unreachable"),
             DownReason::Io(why) => write!(f, "io: {why}"),
             DownReason::Protocol(why) => write!(f, "protocol: {why}"),
             DownReason::Restarted => f.write_str("restarted"),

@@ -55,6 +55,9 @@ pub(crate) struct Counters {
 
 /// One connected peer.
 pub(crate) struct Link {
+    /// This connection's number, unique on this node (a node connected again gets a new
+    /// link, with the same node number and another id).
+    pub(crate) id: u64,
     pub(crate) peer: Peer,
     pub(crate) out: Outbound,
     pub(crate) relations: Mutex<PeerRelations>,
@@ -68,8 +71,9 @@ pub(crate) struct Link {
 }
 
 impl Link {
-    pub(crate) fn new(peer: Peer, send_buffer: usize, max_frame: usize) -> Self {
+    pub(crate) fn new(id: u64, peer: Peer, send_buffer: usize, max_frame: usize) -> Self {
         Link {
+            id,
             peer,
             out: Outbound::new(send_buffer),
             relations: Mutex::default(),

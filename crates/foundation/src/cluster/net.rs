@@ -49,6 +49,14 @@ pub(crate) struct ClusterInner {
     next_id: AtomicU64,
     pub(crate) listen_addr: Option<SocketAddr>,
     shutdown: CancellationToken,
+    /// The membership protocol's task.
+    pub(crate) gossip: std::sync::OnceLock<
+        crate::cluster::gossip::Gossip<
+            <crate::cluster::membership::Swim as crate::cluster::membership::Membership>::Timer,
+        >,
+    >,
+    /// This node as the membership protocol knows it.
+    pub(crate) member: crate::cluster::membership::Member,
     /// How many times each node has been connected since this node started.
     connects: Mutex<HashMap<NodeName, u64>>,
     /// Connections this node dialled that wait for the peer's word, by node number: the
@@ -93,8 +101,24 @@ impl ClusterInner {
             shutdown: CancellationToken::new(),
             connects: Mutex::default(),
             pending: Mutex::default(),
+            gossip: std::sync::OnceLock::new(),
+            member: crate::cluster::membership::Member {
+                name: config.name.to_string(),
+                creation: node.state.creation,
+                listen: config.advertise.or(listen_addr),
+                started: std::time::SystemTime::now()
+                    .duration_since(std::time::UNIX_EPOCH)
+                    .map_or(0, |d| d.as_millis() as u64),
+            },
             config,
         });
+        let swim = crate::cluster::membership::Swim::new(
+            inner.member.clone(),
+            inner.config.tick,
+            inner.config.detection,
+            inner.config.max_frame.min(64 * 1024),
+        );
+        let _ = inner.gossip.set(crate::cluster::gossip::start(&inner, swim));
         tokio::spawn(Arc::clone(&inner).stats_loop());
         let remote: Arc<dyn crate::engine::remote::Remote> = inner.clone();
         let _ = node.state.remote.set(remote);
@@ -287,8 +311,12 @@ impl ClusterInner {
     /// to a node already connected (the first one stays).
     fn register(&self, greeted: &Greeted, credit: u64) -> Result<Arc<Link>, String> {
         let peer = greeted.peer.clone();
-        let link =
-            Arc::new(Link::new(peer.clone(), self.config.send_buffer, self.config.max_frame));
+        let link = Arc::new(Link::new(
+            self.next_id(),
+            peer.clone(),
+            self.config.send_buffer,
+            self.config.max_frame,
+        ));
         link.out.grant(credit);
         let replaced = {
             let mut links = self.links.write();
@@ -314,6 +342,14 @@ impl ClusterInner {
         }
         *self.connects.lock().entry(peer.name.clone()).or_default() += 1;
         self.events.emit(&NodeEvent::Up { name: peer.name.clone(), creation: peer.creation });
+        if let Some(gossip) = self.gossip.get() {
+            gossip.join(crate::cluster::membership::Member {
+                name: peer.name.to_string(),
+                creation: peer.creation,
+                listen: None,
+                started: 0,
+            });
+        }
         self.node.telemetry().emit(&crate::telemetry::Event::NodeUp {
             node: peer.name.to_string(),
             creation: peer.creation,
@@ -354,7 +390,7 @@ impl ClusterInner {
         self.break_relations(link);
         let number = link.peer.number;
         self.lookups.lock().retain(|_, (node, _)| *node != number);
-        self.calls.fail_node(number);
+        self.calls.fail_link(link.id);
         let peer = &link.peer;
         self.report_stats(link);
         self.node.telemetry().emit(&crate::telemetry::Event::NodeDown {
@@ -385,6 +421,9 @@ impl ClusterInner {
     /// announced down with `Shutdown`.
     pub(crate) async fn leave(&self, within: std::time::Duration) {
         self.shutdown.cancel();
+        if let Some(gossip) = self.gossip.get() {
+            gossip.leave();
+        }
         let links: Vec<_> = self.links.read().values().cloned().collect();
         for link in &links {
             link.drain();
@@ -493,10 +532,15 @@ impl ClusterInner {
                 }
             }
             Frame::Reply { id, payload } => {
-                self.calls.complete(number, id, Outcome::Reply(&payload, link));
+                self.calls.complete(link.id, id, Outcome::Reply(&payload, link));
             }
             Frame::NoReply { id, reason } => {
-                self.calls.complete(number, id, Outcome::NoReply(reason.map(Into::into)));
+                self.calls.complete(link.id, id, Outcome::NoReply(reason.map(Into::into)));
+            }
+            Frame::Gossip { packet } => {
+                if let Some(gossip) = self.gossip.get() {
+                    gossip.packet(packet);
+                }
             }
             other => tracing::warn!(node = %link.peer.name, frame = ?other, "frame dropped"),
         }

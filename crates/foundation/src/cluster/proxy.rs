@@ -78,7 +78,7 @@ async fn forward<M: Serialize + Send + 'static>(
             }
             Event::Ordered(_) | Event::Drained => continue,
         };
-        let frame = match crate::cluster::codec::encode(&msg, &inner, to.node()) {
+        let frame = match crate::cluster::codec::encode(&msg, &inner, &link) {
             Ok(payload) => Frame::Send { from: None, to: to.into(), payload },
             Err(e) => {
                 tracing::warn!(%to, error = %e, "a message to another node did not encode");

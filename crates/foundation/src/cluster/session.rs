@@ -237,7 +237,9 @@ async fn read_loop(
     mut buf: BytesMut,
     mut decoder: FrameDecoder,
 ) -> DownReason {
-    let detection = inner.config.detection;
+    // The membership protocol declares a silent node down within the detection time; this is
+    // the connection's own backstop.
+    let detection = inner.config.detection * 2;
     let mut inbound = Inbound::new(inner, link);
     let mut silent_until = tokio::time::Instant::now() + detection;
     loop {

@@ -294,6 +294,11 @@ pub enum Frame {
         /// The server's exit reason, if it ended.
         reason: Option<WireReason>,
     },
+    /// A packet of the membership protocol (SWIM), opaque here.
+    Gossip {
+        /// The packet.
+        packet: Vec<u8>,
+    },
 }
 
 impl Frame {
