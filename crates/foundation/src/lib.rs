@@ -103,7 +103,7 @@
 //! | `accounting-allocator` | [`memory::AccountingAllocator`] and the table of accounts it charges: per-process memory measured, memory limits and shared budgets enforced. Without it every memory figure is `None` (see [`memory`](memory#without-the-accounting-allocator-feature)) and the crate has no unsafe code. | yes |
 //! | `metrics` | The [telemetry](telemetry#metrics) counted through the [`metrics`](https://docs.rs/metrics) facade, for any recorder you install (a Prometheus exporter, say). Without it observers and `tracing` still get every event. | yes |
 //! | `serde` | `Serialize` and `Deserialize` for the configuration types: [`ecosystem::EcosystemConfig`] (durations as `"5s"`, through `humantime-serde`) and its enums, and [`message::Overflow`]. | yes |
-//! | `cluster` | Nodes on several machines, **in progress**: so far the wire format two nodes speak (`cluster::wire`: frames with a version byte, a size limit checked before buffering, postcard bodies). Adds `serde`, `tokio-util` and `postcard`. | no |
+//! | `cluster` | Nodes on several machines ([`cluster`]): remote `ProcessRef`s, calls, links and monitors over mutual TLS, SWIM membership, `noconnection` on loss. Adds `serde`, `tokio-util`, `postcard`, `tokio-rustls`, `foca`. | no |
 //!
 //! The `foundation` command-line tool enables `accounting-allocator` and `serde`. Later parts
 //! (the dashboard, the services) will come as features of their own.
