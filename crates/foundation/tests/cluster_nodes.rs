@@ -333,3 +333,21 @@ async fn a_restarted_node_is_a_new_incarnation_old_pids_do_not_reach_it() {
     assert_eq!(store2.pid().creation(), b2.node().self_pid().creation());
     assert_eq!(store2.call(|r| Msg::Double(2, r)).await.unwrap(), 4);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_process_spawned_on_another_node_by_a_registered_factory() {
+    let (a, b) = pair().await;
+    b.register_factory("store", |node: &foundation::Node, start: Vec<u32>| {
+        node.spawn(Store(start))
+    });
+    let store = a.spawn_remote::<Vec<u32>, Msg>(b.name(), "store", vec![1, 2, 3]).await.unwrap();
+    assert_eq!(store.pid().node(), b.node().id(), "it runs on b");
+    store.send(Msg::Push(4)).await.unwrap();
+    assert_eq!(store.call(Msg::Get).await.unwrap(), [1, 2, 3, 4]);
+    let unknown = a.spawn_remote::<(), Msg>(b.name(), "nothing", ()).await.unwrap_err();
+    assert!(matches!(unknown, ClusterError::SpawnFailed { .. }), "{unknown}");
+    // Arguments that do not decode as the factory's type are refused (postcard is not
+    // self-describing: bytes that happen to decode are taken, as for messages).
+    let wrong = a.spawn_remote::<u8, Msg>(b.name(), "store", 255).await.unwrap_err();
+    assert!(wrong.to_string().contains("did not decode"), "{wrong}");
+}

@@ -48,6 +48,16 @@ pub enum ClusterError {
     NotClustered,
     /// No node of that name is connected.
     UnknownNode(String),
+    /// The peer node did not spawn: no factory under that name, arguments that did not
+    /// decode, or the factory's own error.
+    SpawnFailed {
+        /// The node asked.
+        node: String,
+        /// The factory.
+        factory: String,
+        /// Why.
+        reason: String,
+    },
     /// The peer node has nothing exported under that name.
     NotFound {
         /// The node asked.
@@ -71,6 +81,9 @@ impl fmt::Display for ClusterError {
             }
             ClusterError::NotClustered => f.write_str("this node is not part of a cluster"),
             ClusterError::UnknownNode(name) => write!(f, "no node `{name}` is connected"),
+            ClusterError::SpawnFailed { node, factory, reason } => {
+                write!(f, "node `{node}` did not spawn `{factory}`: {reason}")
+            }
             ClusterError::NotFound { node, name } => {
                 write!(f, "node `{node}` exports nothing named `{name}`")
             }

@@ -154,6 +154,65 @@ impl Cluster {
         }
     }
 
+    /// Lets other nodes spawn processes here by `name` ([`spawn_remote`](Self::spawn_remote)):
+    /// `factory` gets this node and the decoded arguments and returns the new process, which
+    /// is exported by pid. Registering another factory under a name replaces it.
+    pub fn register_factory<A, M, F>(&self, name: &str, factory: F)
+    where
+        A: DeserializeOwned + 'static,
+        M: DeserializeOwned + Send + 'static,
+        F: Fn(&Node, A) -> Result<ProcessRef<M>, crate::SpawnError> + Send + Sync + 'static,
+    {
+        self.inner.factories.insert(name, factory);
+    }
+
+    /// Spawns a process on node `node` with the factory it registered as `factory`, and
+    /// returns an address of it (Erlang's `spawn(Node, ...)`). The process is not linked to
+    /// the caller.
+    ///
+    /// # Cancel safety
+    ///
+    /// Dropped before it completes, the request may still run on the other node (its answer
+    /// is ignored, and the process it made lives on).
+    pub async fn spawn_remote<A, M>(
+        &self,
+        node: &NodeName,
+        factory: &str,
+        args: A,
+    ) -> Result<ProcessRef<M>, ClusterError>
+    where
+        A: Serialize,
+        M: Serialize + Send + 'static,
+    {
+        let link = self
+            .inner
+            .link_named(node.as_str())
+            .ok_or_else(|| ClusterError::UnknownNode(node.to_string()))?;
+        let failed = |reason: String| ClusterError::SpawnFailed {
+            node: node.to_string(),
+            factory: factory.to_owned(),
+            reason,
+        };
+        let args = crate::cluster::codec::encode(&args, &self.inner, &link)
+            .map_err(|e| failed(format!("the arguments did not encode: {e}")))?;
+        let id = self.inner.next_id();
+        let (tx, rx) = tokio::sync::oneshot::channel();
+        self.inner.spawns.lock().insert(id, (link.peer.number, tx));
+        let frame = Frame::Spawn { id, factory: factory.to_owned(), args };
+        let Some(bytes) = link.encode(&frame) else {
+            self.inner.spawns.lock().remove(&id);
+            return Err(failed(format!("the arguments are larger than {} bytes", link.max_frame)));
+        };
+        let asked = link.out.push_signal(link.peer_pid(), bytes);
+        let answer = if asked { rx.await.ok() } else { None };
+        self.inner.spawns.lock().remove(&id);
+        match answer {
+            Some(Ok(pid)) => Ok(crate::cluster::proxy::remote_ref(&self.inner, link, pid)),
+            Some(Err(reason)) => Err(failed(reason)),
+            None => Err(ClusterError::UnknownNode(node.to_string())),
+        }
+    }
+
     /// An address of `pid`, a process of another connected node (a pid received in a
     /// message, say). Messages reach it if its node exported it. Make one and clone it:
     /// each address made here has its own forwarding task.

@@ -34,8 +34,20 @@
 //! when a connection is lost may be lost, as in Erlang; a message is never delivered twice,
 //! and never to a later incarnation of its process or node.
 //!
-//! The decisions behind this, and what is still to come (gossip membership, remote spawn,
-//! cluster-wide groups), are in `docs/CLUSTER.md`.
+//! # Membership
+//!
+//! SWIM from the foca crate, behind a trait of our own: members probe each other over their
+//! connections, gossip who is in the cluster (a node connects to the members it learns of),
+//! and declare a member that answers no probe down within the
+//! [detection time](ClusterConfig::detection).
+//!
+//! # Remote spawn
+//!
+//! A node registers factories by name ([`Cluster::register_factory`]); another asks it to run
+//! one ([`Cluster::spawn_remote`]) and gets an address of the new process.
+//!
+//! The decisions behind this, and what is still to come (cluster-wide process groups), are
+//! in `docs/CLUSTER.md`; running a cluster is in `docs/CLUSTER_GUIDE.md`.
 
 mod calls;
 mod codec;
@@ -55,6 +67,7 @@ mod outbound;
 mod proxy;
 mod remote;
 mod session;
+mod spawn;
 mod stats;
 mod tls;
 pub mod wire;

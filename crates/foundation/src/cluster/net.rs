@@ -31,6 +31,9 @@ pub(crate) struct Tls {
 /// A name look-up waiting for its answer: the node asked, and where the answer goes.
 pub(crate) type Lookup = (u32, oneshot::Sender<Option<Pid>>);
 
+/// A remote spawn waiting for its answer: the node asked, and where the answer goes.
+pub(crate) type SpawnWait = (u32, oneshot::Sender<Result<Pid, String>>);
+
 /// The cluster's state on one node.
 pub(crate) struct ClusterInner {
     pub(crate) node: Node,
@@ -46,6 +49,10 @@ pub(crate) struct ClusterInner {
     /// Name look-ups waiting for their answer: id → (node asked, answer).
     pub(crate) lookups: Mutex<HashMap<u64, Lookup>>,
     pub(crate) calls: crate::cluster::calls::PendingCalls,
+    /// Factories other nodes may run here.
+    pub(crate) factories: crate::cluster::spawn::Factories,
+    /// Remote spawns waiting for their answer: id → (node asked, answer).
+    pub(crate) spawns: Mutex<HashMap<u64, SpawnWait>>,
     next_id: AtomicU64,
     pub(crate) listen_addr: Option<SocketAddr>,
     shutdown: CancellationToken,
@@ -96,6 +103,8 @@ impl ClusterInner {
             addresses: Default::default(),
             lookups: Mutex::default(),
             calls: Default::default(),
+            factories: Default::default(),
+            spawns: Mutex::default(),
             next_id: AtomicU64::new(1),
             listen_addr,
             shutdown: CancellationToken::new(),
@@ -390,6 +399,7 @@ impl ClusterInner {
         self.break_relations(link);
         let number = link.peer.number;
         self.lookups.lock().retain(|_, (node, _)| *node != number);
+        self.spawns.lock().retain(|_, (node, _)| *node != number);
         self.calls.fail_link(link.id);
         let peer = &link.peer;
         self.report_stats(link);
@@ -536,6 +546,34 @@ impl ClusterInner {
             }
             Frame::NoReply { id, reason } => {
                 self.calls.complete(link.id, id, Outcome::NoReply(reason.map(Into::into)));
+            }
+            Frame::Spawn { id, factory, args } => {
+                let result = match self.factories.get(&factory) {
+                    Some(make) => {
+                        make.spawn(&self.node, &self.exports, &args, link).map(Into::into)
+                    }
+                    None => Err(format!("no factory is registered as `{factory}`")),
+                };
+                link.signal(link.peer_pid(), &Frame::Spawned { id, result });
+            }
+            Frame::Spawned { id, result } => {
+                let waiting = {
+                    let mut spawns = self.spawns.lock();
+                    match spawns.get(&id) {
+                        Some((node, _)) if *node == number => spawns.remove(&id),
+                        _ => None,
+                    }
+                };
+                if let Some((_, answer)) = waiting {
+                    let result = result.map(Pid::from).and_then(|pid| {
+                        if pid.node() == number {
+                            Ok(pid)
+                        } else {
+                            Err(format!("the peer answered with another node's pid {pid}"))
+                        }
+                    });
+                    let _ = answer.send(result);
+                }
             }
             Frame::Gossip { packet } => {
                 if let Some(gossip) = self.gossip.get() {

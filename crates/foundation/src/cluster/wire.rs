@@ -299,6 +299,22 @@ pub enum Frame {
         /// The packet.
         packet: Vec<u8>,
     },
+    /// Asks the peer to run the factory it registered as `factory`.
+    Spawn {
+        /// The question's number, repeated in the answer.
+        id: u64,
+        /// The factory's name.
+        factory: String,
+        /// Its arguments, serialised by their type's serde.
+        args: Vec<u8>,
+    },
+    /// The answer to a `Spawn`: the new process, or why there is none.
+    Spawned {
+        /// The question's number.
+        id: u64,
+        /// The new process, or the reason.
+        result: Result<WirePid, String>,
+    },
 }
 
 impl Frame {
