@@ -105,3 +105,72 @@ async fn members_learn_of_each_other_through_gossip_and_connect() {
     assert_eq!(names(&b), ["a", "c"]);
     assert_eq!(names(&c), ["a", "b"]);
 }
+
+/// A process that only has to exist.
+struct Member;
+
+impl foundation::Process for Member {
+    type Message = ();
+    async fn handle(
+        &mut self,
+        _: &mut foundation::Context<()>,
+        (): (),
+    ) -> Result<(), foundation::BoxError> {
+        Ok(())
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn process_groups_are_seen_cluster_wide_and_lose_a_lost_node_s_members() {
+    let (a, b) = pair().await;
+    // Members joined before the nodes met (on a, and on c, which only b is told of: a learns
+    // of c through gossip) and after: every node sees all of them.
+    let early = a.node().spawn(Member).unwrap();
+    let c = config("c").insecure_plaintext().start().await.unwrap();
+    let on_c = c.node().spawn(Member).unwrap();
+    c.node().groups().join("workers", on_c.pid()).unwrap();
+    a.node().groups().join("workers", early.pid()).unwrap();
+    let (mut monitor, _) = b.node().groups().monitor("workers");
+    let mut events = b.node_events();
+    c.connect(b.listen_addr().unwrap()).await.unwrap();
+    up(&b, &mut events, "c").await;
+    let late = b.node().spawn(Member).unwrap();
+    b.node().groups().join("workers", late.pid()).unwrap();
+    let mut want = vec![early.pid(), on_c.pid(), late.pid()];
+    want.sort();
+    let wait_for = |cluster: &foundation::cluster::Cluster, want: Vec<foundation::Pid>| {
+        let node = cluster.node().clone();
+        async move {
+            tokio::time::timeout(Duration::from_secs(10), async {
+                loop {
+                    let mut got = node.groups().members("workers");
+                    got.sort();
+                    if got == want {
+                        return;
+                    }
+                    tokio::time::sleep(Duration::from_millis(5)).await;
+                }
+            })
+            .await
+            .expect("the group as expected within 10 s");
+        }
+    };
+    wait_for(&b, want.clone()).await;
+    wait_for(&a, want.clone()).await;
+    // A member that leaves, and a node that is lost: gone everywhere, monitors hear it.
+    a.node().groups().leave("workers", early.pid());
+    c.shutdown().await;
+    wait_for(&b, vec![late.pid()]).await;
+    let mut left = Vec::new();
+    while left.len() < 2 {
+        let event = tokio::time::timeout(Duration::from_secs(10), monitor.recv()).await.unwrap();
+        let event = event.unwrap();
+        if event.kind() == foundation::registry::GroupEventKind::Left {
+            left.push(event.pid());
+        }
+    }
+    left.sort();
+    let mut gone = vec![early.pid(), on_c.pid()];
+    gone.sort();
+    assert_eq!(left, gone);
+}

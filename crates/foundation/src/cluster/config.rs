@@ -128,7 +128,9 @@ impl ClusterConfig {
     /// How long until a node that stopped answering is declared down by the membership
     /// protocol (SWIM: a probe every `tick`, answered within half a tick or probed through
     /// other members, then suspected for the rest of this time): the time to notice a node
-    /// that hangs with its socket open, or a partition. A connection silent for twice this
+    /// that hangs with its socket open, or a partition. It is declared down between
+    /// `detection - tick` and `detection` after it stopped answering (the next probe comes
+    /// within a tick). A connection silent for twice this
     /// long is closed whatever the protocol says. Shorter finds a hung node sooner and mistakes a slow one (a long pause, a
     /// congested link) for a dead one more often. Default 4 s (Erlang's default tick time
     /// declares a node down after 45 to 75 s; a closed socket is seen at once either way).

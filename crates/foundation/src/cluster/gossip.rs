@@ -19,7 +19,6 @@ enum Command<T> {
     Join(Member),
     Packet(Vec<u8>),
     Timer(T),
-    Leave,
 }
 
 /// The handle of the membership task (`T`: its protocol's timer events).
@@ -36,11 +35,6 @@ impl<T> Gossip<T> {
     /// A packet came from a member.
     pub(crate) fn packet(&self, packet: Vec<u8>) {
         let _ = self.tx.send(Command::Packet(packet));
-    }
-
-    /// This node leaves.
-    pub(crate) fn leave(&self) {
-        let _ = self.tx.send(Command::Leave);
     }
 }
 
@@ -61,7 +55,6 @@ async fn run<M: Membership>(
 ) {
     while let Some(command) = rx.recv().await {
         let Some(inner) = inner.upgrade() else { return };
-        let leaving = matches!(command, Command::Leave);
         let effects = match command {
             Command::Join(peer) => membership.join(peer),
             Command::Packet(packet) => match membership.receive(&packet) {
@@ -72,12 +65,8 @@ async fn run<M: Membership>(
                 }
             },
             Command::Timer(timer) => membership.timer(timer),
-            Command::Leave => membership.leave(),
         };
         apply(&inner, effects, &tx, &dialling);
-        if leaving {
-            return;
-        }
     }
 }
 

@@ -81,8 +81,6 @@ pub(crate) trait Membership: Send + 'static {
     fn receive(&mut self, packet: &[u8]) -> Result<Effects<Self::Timer>, String>;
     /// A timer it asked for is due.
     fn timer(&mut self, timer: Self::Timer) -> Effects<Self::Timer>;
-    /// This node leaves: tell the others.
-    fn leave(&mut self) -> Effects<Self::Timer>;
 }
 
 /// SWIM, from foca.
@@ -150,11 +148,6 @@ impl Membership for Swim {
         if let Err(e) = self.foca.handle_timer(timer, &mut self.runtime) {
             tracing::debug!(error = %e, "membership: timer failed");
         }
-        self.drain()
-    }
-
-    fn leave(&mut self) -> Effects<Self::Timer> {
-        let _ = self.foca.leave_cluster(&mut self.runtime);
         self.drain()
     }
 }

@@ -328,6 +328,8 @@ impl ClusterInner {
         ));
         link.out.grant(credit);
         let replaced = {
+            // The groups' lock before the links' (the order a local join takes them in).
+            let groups = self.node.state.groups.read();
             let mut links = self.links.write();
             if self.shutdown.is_cancelled() {
                 return Err("this node is shutting down".into());
@@ -342,7 +344,13 @@ impl ClusterInner {
                 Some(old) if old.peer.creation == peer.creation => {
                     return Err(format!("{ALREADY} to node `{}`", peer.name));
                 }
-                _ => links.insert(peer.number, Arc::clone(&link)),
+                _ => {
+                    // Under the node's groups lock: every membership made before is in the
+                    // sync, every one made after is broadcast to this link, none both.
+                    let replaced = links.insert(peer.number, Arc::clone(&link));
+                    self.sync_groups(&groups, &link);
+                    replaced
+                }
             }
         };
         if let Some(old) = replaced {
@@ -397,6 +405,10 @@ impl ClusterInner {
         link.close();
         let _released_last = CancelOnDrop(&link.closed);
         self.break_relations(link);
+        {
+            let _shared_heap = crate::memory::ChargeTo::shared_heap();
+            self.node.state.groups.write().remove_node(link.peer.number, link.peer.creation);
+        }
         let number = link.peer.number;
         self.lookups.lock().retain(|_, (node, _)| *node != number);
         self.spawns.lock().retain(|_, (node, _)| *node != number);
@@ -430,10 +442,10 @@ impl ClusterInner {
     /// `within`; what is left then is dropped and its connection closed. Each node is
     /// announced down with `Shutdown`.
     pub(crate) async fn leave(&self, within: std::time::Duration) {
+        // The membership protocol is not told: the connections' closing is how the others
+        // learn of it (`Closed`, at once), rather than a gossip of a departure that would
+        // read as a failure (`Unreachable`) on a node whose connection had not closed yet.
         self.shutdown.cancel();
-        if let Some(gossip) = self.gossip.get() {
-            gossip.leave();
-        }
         let links: Vec<_> = self.links.read().values().cloned().collect();
         for link in &links {
             link.drain();
@@ -574,6 +586,9 @@ impl ClusterInner {
                     });
                     let _ = answer.send(result);
                 }
+            }
+            Frame::Group { scope, group, pid, joined } => {
+                self.group_from(link, &scope, &group, pid.into(), joined);
             }
             Frame::Gossip { packet } => {
                 if let Some(gossip) = self.gossip.get() {

@@ -13,6 +13,10 @@ use crate::engine::signal::Signal;
 use crate::{Down, ExitReason, MonitorRef, Pid};
 
 impl Remote for ClusterInner {
+    fn group_changed(&self, scope: &str, group: &str, pid: Pid, joined: bool) {
+        self.broadcast_group(scope, group, pid, joined);
+    }
+
     fn link(&self, from: Pid, to: Pid) -> bool {
         let Some(link) = self.link(to.node()) else { return false };
         if link.peer.creation != to.creation() {
@@ -84,6 +88,54 @@ impl Remote for ClusterInner {
 }
 
 impl ClusterInner {
+    /// Tells every connected node of a local group change; each applies it in the order
+    /// sent (the caller holds the node's groups locked).
+    fn broadcast_group(&self, scope: &str, group: &str, pid: Pid, joined: bool) {
+        let links: Vec<_> = self.links.read().values().cloned().collect();
+        if links.is_empty() {
+            return;
+        }
+        let frame = Frame::Group {
+            scope: scope.to_owned(),
+            group: group.to_owned(),
+            pid: pid.into(),
+            joined,
+        };
+        for link in links {
+            link.signal(link.peer_pid(), &frame);
+        }
+    }
+
+    /// Sends a new connection every local group membership, so that the peer's view of the
+    /// groups starts complete. Called with the node's groups locked and the link already in
+    /// the table: a change made before is in the list, one made after is broadcast to it.
+    pub(crate) fn sync_groups(&self, groups: &crate::engine::group_table::GroupTable, link: &Link) {
+        for (scope, group, pid) in groups.memberships_of_node(self.node.id()) {
+            let frame = Frame::Group {
+                scope: scope.to_string(),
+                group: group.to_string(),
+                pid: pid.into(),
+                joined: true,
+            };
+            link.signal(link.peer_pid(), &frame);
+        }
+    }
+
+    /// A group change from `link`'s node, about one of its processes.
+    pub(crate) fn group_from(&self, link: &Link, scope: &str, group: &str, pid: Pid, joined: bool) {
+        if pid.node() != link.peer.number || pid.creation() != link.peer.creation {
+            tracing::warn!(node = %link.peer.name, %pid, "a group change for another node's process");
+            return;
+        }
+        let _shared_heap = crate::memory::ChargeTo::shared_heap();
+        let mut groups = self.node.state.groups.write();
+        if joined {
+            groups.join(scope, group, pid);
+        } else {
+            groups.leave(&Arc::from(scope), &Arc::from(group), pid);
+        }
+    }
+
     /// Sends a signal frame to the remote process `to`, behind the messages this node's
     /// addresses of it still hold (see `order`).
     fn signal_to(&self, link: &Link, to: Pid, frame: &Frame) -> bool {

@@ -308,6 +308,17 @@ pub enum Frame {
         /// Its arguments, serialised by their type's serde.
         args: Vec<u8>,
     },
+    /// A process of the sender joined (`joined`) or left one membership of a process group.
+    Group {
+        /// The group's scope.
+        scope: String,
+        /// The group.
+        group: String,
+        /// The process.
+        pid: WirePid,
+        /// Joined, or left.
+        joined: bool,
+    },
     /// The answer to a `Spawn`: the new process, or why there is none.
     Spawned {
         /// The question's number.

@@ -39,6 +39,9 @@ pub(crate) fn finish<M>(
         let mut groups = node.groups.write();
         for (scope, group) in rel.groups() {
             groups.leave(scope, group, me);
+            if let Some(remote) = node.remote.get() {
+                remote.group_changed(scope, group, me, false);
+            }
         }
     }
     node.forget(me);

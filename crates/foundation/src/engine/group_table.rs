@@ -99,6 +99,33 @@ impl GroupTable {
         true
     }
 
+    /// Every membership of a process of node `node` (any incarnation), as (scope, group,
+    /// pid), once per membership.
+    pub(crate) fn memberships_of_node(&self, node: u32) -> Vec<(Arc<str>, Arc<str>, Pid)> {
+        let mut all = Vec::new();
+        for (scope, table) in &self.scopes {
+            for (group, members) in &table.groups {
+                for pid in members.iter().filter(|p| p.node() == node) {
+                    all.push((Arc::clone(scope), Arc::clone(group), *pid));
+                }
+            }
+        }
+        all
+    }
+
+    /// Removes every membership of the processes of node `node`'s incarnation `creation`
+    /// (that node was lost); monitors hear each leave.
+    pub(crate) fn remove_node(&mut self, node: u32, creation: u32) {
+        let gone: Vec<_> = self
+            .memberships_of_node(node)
+            .into_iter()
+            .filter(|(_, _, pid)| pid.creation() == creation)
+            .collect();
+        for (scope, group, pid) in gone {
+            self.leave(&scope, &group, pid);
+        }
+    }
+
     /// The members of `group`, once per membership, in the order they joined.
     pub(crate) fn members(&self, scope: &str, group: &str) -> Vec<Pid> {
         self.scopes.get(scope).and_then(|s| s.groups.get(group)).cloned().unwrap_or_default()

@@ -26,4 +26,8 @@ pub(crate) trait Remote: Send + Sync + 'static {
     /// Delivers an exit signal or a `Down` to the remote process `to`; `false` when its node
     /// is not connected (the signal is dropped, as Erlang drops a signal to a lost node).
     fn signal(&self, to: Pid, signal: Signal) -> bool;
+    /// The local process `pid` joined (`true`) or left one membership of `group` in `scope`:
+    /// other nodes' views of the group follow. Called with the node's groups locked, so that
+    /// changes reach each node in the order they were made.
+    fn group_changed(&self, scope: &str, group: &str, pid: Pid, joined: bool);
 }

@@ -67,6 +67,9 @@ impl<'a> Groups<'a> {
             return Err(RegisterError::NoProcess(pid));
         }
         let (scope, group, first) = groups.join(self.scope, group, pid);
+        if let Some(remote) = state.remote.get() {
+            remote.group_changed(&scope, &group, pid, true);
+        }
         rel.entries.push(Entry::Group { scope, group });
         Ok(first)
     }
@@ -83,7 +86,11 @@ impl<'a> Groups<'a> {
         let mine = |e: &Entry| matches!(e, Entry::Group { scope: s, group: g } if **s == *self.scope && **g == *group);
         let Some(at) = rel.entries.iter().rposition(mine) else { return false };
         let Entry::Group { scope, group } = rel.entries.remove(at) else { unreachable!() };
-        groups.leave(&scope, &group, pid)
+        let left = groups.leave(&scope, &group, pid);
+        if left && let Some(remote) = state.remote.get() {
+            remote.group_changed(&scope, &group, pid, false);
+        }
+        left
     }
 
     /// The members of `group`, once per membership, in the order they joined (OTP's
