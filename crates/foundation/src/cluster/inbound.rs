@@ -4,7 +4,11 @@
 //! A message for a process whose mailbox is full waits here (its sender's credit covers it,
 //! so what waits is bounded by the receive window), and so does everything after it for the
 //! same process, signals included, so that a pair's order holds. Frames for other processes
-//! go on: one full mailbox neither stops the connection nor holds back anyone's exit signal.
+//! go on at once, signals always; one full mailbox never stops the connection's reading.
+//! What waits is delivered in order, one at a time: a second process with a full mailbox
+//! waits behind the first. Credit is the connection's: messages waiting here keep theirs
+//! until delivered, so a mailbox that stays full can, once the window is used up, hold back
+//! the sender's messages to every process of this node (signals still pass).
 
 use std::collections::{HashMap, VecDeque};
 use std::sync::Arc;

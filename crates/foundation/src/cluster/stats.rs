@@ -37,7 +37,7 @@ impl NodeInfo {
 pub struct LinkStats {
     /// The node at the other end.
     pub node: NodeName,
-    /// Bytes written and read (frames, with their length prefixes; TLS records not counted).
+    /// Bytes written (frames, with their length prefixes; TLS records not counted).
     pub bytes_out: u64,
     /// Bytes read.
     pub bytes_in: u64,
