@@ -35,11 +35,11 @@ out=$1
 shift
 
 # The rule of NodeName::new, then what a DNS name in a certificate needs besides.
-name_rule='^[A-Za-z0-9]([A-Za-z0-9.-]{0,251}[A-Za-z0-9])?$'
+name_rule='^[a-z0-9]([a-z0-9.-]{0,251}[a-z0-9])?$'
 check_name() {
     local name=$1 label last
     if ! [[ $name =~ $name_rule ]] || [[ $name == *..* ]]; then
-        echo "cluster-certs: invalid node name '$name': 1 to 253 characters of ASCII" \
+        echo "cluster-certs: invalid node name '$name': 1 to 253 characters of lower-case" \
             "letters, digits, '-' and '.', the first and last a letter or digit, no '..'" >&2
         exit 1
     fi
@@ -58,7 +58,7 @@ check_name() {
         exit 1
     fi
     last=${labels[-1]}
-    if [[ $last =~ ^[0-9]+$ || $last =~ ^0[xX][0-9A-Fa-f]*$ ]]; then
+    if [[ $last =~ ^[0-9]+$ || $last =~ ^0x[0-9a-f]*$ ]]; then
         echo "cluster-certs: node name '$name' cannot be in a certificate: its last label" \
             "'$last' is a number (TLS reads such a name as an IP address, or refuses it)" >&2
         exit 1
