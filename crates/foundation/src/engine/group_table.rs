@@ -101,6 +101,7 @@ impl GroupTable {
 
     /// Every membership of a process of node `node` (any incarnation), as (scope, group,
     /// pid), once per membership.
+    #[cfg(feature = "cluster")]
     pub(crate) fn memberships_of_node(&self, node: u32) -> Vec<(Arc<str>, Arc<str>, Pid)> {
         let mut all = Vec::new();
         for (scope, table) in &self.scopes {
@@ -115,6 +116,7 @@ impl GroupTable {
 
     /// Removes every membership of the processes of node `node`'s incarnation `creation`
     /// (that node was lost); monitors hear each leave.
+    #[cfg(feature = "cluster")]
     pub(crate) fn remove_node(&mut self, node: u32, creation: u32) {
         let gone: Vec<_> = self
             .memberships_of_node(node)

@@ -66,6 +66,7 @@ fn link_remote(me: &ControlBlock, remote: &dyn Remote, target: Pid) {
 
 /// A remote process `from` links to the local `to` (its node asked). `false` if `to` has
 /// ended: the caller answers with an exit signal with `noproc`.
+#[cfg(feature = "cluster")]
 pub(crate) fn accept_remote_link(node: &NodeState, to: Pid, from: Pid) -> bool {
     let Some(process) = node.get(to) else { return false };
     let core = process.core();
@@ -79,6 +80,7 @@ pub(crate) fn accept_remote_link(node: &NodeState, to: Pid, from: Pid) -> bool {
 
 /// A remote process `from` unlinks from the local `to`, or their link is broken (its node
 /// was lost): the local side forgets it.
+#[cfg(feature = "cluster")]
 pub(crate) fn drop_remote_link(node: &NodeState, to: Pid, from: Pid) {
     if let Some(process) = node.get(to) {
         let core = process.core();
@@ -91,6 +93,7 @@ pub(crate) fn drop_remote_link(node: &NodeState, to: Pid, from: Pid) {
 
 /// A remote process `watcher` monitors the local `target` with `monitor`. `false` if
 /// `target` has ended: the caller answers with a `Down` with `noproc`.
+#[cfg(feature = "cluster")]
 pub(crate) fn accept_remote_monitor(
     node: &NodeState,
     target: Pid,
@@ -109,6 +112,7 @@ pub(crate) fn accept_remote_monitor(
 
 /// A remote watcher's monitor of the local `target` is removed (demonitored, or its node
 /// lost).
+#[cfg(feature = "cluster")]
 pub(crate) fn drop_remote_monitor(node: &NodeState, target: Pid, monitor: MonitorRef) {
     if let Some(process) = node.get(target) {
         process.core().relations.lock().remove_watcher(monitor);
