@@ -36,6 +36,29 @@ enum Command {
     /// Run one clustered node until Ctrl-C or SIGTERM: it exports an `echo` process, prints
     /// node events (and, with `--watch`, another node's `echo` ending) as JSON lines.
     Node(NodeArgs),
+    /// Run another library's node serving an `echo` actor: the peer `foundation bench`
+    /// starts for its `cross_node` workload.
+    #[cfg(feature = "compare")]
+    #[command(hide = true)]
+    BenchPeer(BenchPeerArgs),
+}
+
+#[cfg(feature = "compare")]
+#[derive(Debug, clap::Args)]
+struct BenchPeerArgs {
+    /// The library.
+    system: PeerSystem,
+    /// Where to listen for the bench's node (port 0: a free port, printed).
+    #[arg(long, default_value = "127.0.0.1:0")]
+    listen: std::net::SocketAddr,
+}
+
+/// The libraries `bench-peer` runs.
+#[cfg(feature = "compare")]
+#[derive(Clone, Copy, Debug, clap::ValueEnum)]
+enum PeerSystem {
+    /// ractor_cluster.
+    Ractor,
 }
 
 #[derive(Debug, clap::Args)]
@@ -76,7 +99,7 @@ struct BenchArgs {
     #[arg(long)]
     quick: bool,
     /// Run one workload only: creation, messages_simple, messages_complex, cross_ecosystem,
-    /// many_to_one, call, payload_1mib, recovery.
+    /// many_to_one, call, payload_1mib, recovery, cross_node.
     #[arg(long, value_name = "WORKLOAD")]
     only: Option<String>,
     /// Also write the rows as JSON to this file.
@@ -216,12 +239,35 @@ fn node(args: NodeArgs) -> ExitCode {
     }
 }
 
+#[cfg(feature = "compare")]
+fn bench_peer(args: &BenchPeerArgs) -> ExitCode {
+    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+        Ok(runtime) => runtime,
+        Err(e) => {
+            eprintln!("foundation: cannot start the runtime: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    let result = match args.system {
+        PeerSystem::Ractor => runtime.block_on(bench::ractor_peer(args.listen)),
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(message) => {
+            eprintln!("foundation: {message}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let args = match cli.command {
         Command::Demo(args) => args,
         Command::Bench(args) => return bench(&args),
         Command::Node(args) => return node(args),
+        #[cfg(feature = "compare")]
+        Command::BenchPeer(args) => return bench_peer(&args),
     };
     let options = match demo_options(&args) {
         Ok(options) => options,

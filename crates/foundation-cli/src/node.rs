@@ -1,9 +1,9 @@
 //! `foundation node`: one clustered node, run until stopped, printing what it sees.
 //!
 //! It exports a process named `echo` (it answers `Ping` with the same number and counts
-//! `Cast`s), so that other nodes, the `cross_node` benchmark and the partition script have
-//! something to reach; with `--watch NODE` it links to and monitors NODE's `echo` and prints
-//! the exit and the down when they come. Every event is one line of JSON on stdout:
+//! `Cast`s and `Blob`s), so that other nodes, the `cross_node` benchmark and the partition
+//! script have something to reach; with `--watch NODE` it links to and monitors NODE's `echo`
+//! and prints the exit and the down when they come. Every event is one line of JSON on stdout:
 //!
 //! ```text
 //! {"event":"listening","node":"a","addr":"127.0.0.1:7001","ms":3}
@@ -17,6 +17,7 @@ use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
+use bytes::Bytes;
 use foundation::cluster::{Cluster, ClusterConfig, DownReason, NodeEvent, NodeName, TlsIdentity};
 use foundation::{BoxError, Context, Down, ExitReason, Pid, Process, ReplyTo};
 use serde::{Deserialize, Serialize};
@@ -28,7 +29,9 @@ pub(crate) enum Echo {
     Ping(u64, ReplyTo<u64>),
     /// Counted.
     Cast(u64),
-    /// Answered with the count of casts so far.
+    /// A payload (its bytes encoded as one byte string), counted as a cast.
+    Blob(Bytes),
+    /// Answered with the count of casts and blobs so far.
     Count(ReplyTo<u64>),
 }
 
@@ -40,10 +43,16 @@ pub(crate) struct EchoServer {
 
 impl Process for EchoServer {
     type Message = Echo;
+    /// `echo` is a service: a peer that links to it and is lost (an exit signal with
+    /// `noconnection`) must not take it down, so it traps exits (and ignores them).
+    async fn init(&mut self, ctx: &mut Context<Echo>) -> Result<(), BoxError> {
+        ctx.trap_exit(true);
+        Ok(())
+    }
     async fn handle(&mut self, _ctx: &mut Context<Echo>, msg: Echo) -> Result<(), BoxError> {
         match msg {
             Echo::Ping(n, reply) => drop(reply.reply(n)),
-            Echo::Cast(_) => self.casts += 1,
+            Echo::Cast(_) | Echo::Blob(_) => self.casts += 1,
             Echo::Count(reply) => drop(reply.reply(self.casts)),
         }
         Ok(())
@@ -122,7 +131,7 @@ pub(crate) async fn run(options: Options) -> Result<(), String> {
                 Some(NodeEvent::Up { name, creation, .. }) => {
                     line(&format!(r#""event":"up","node":"{name}","creation":{creation},"ms":{}"#, ms()));
                     if options.watch.as_deref() == Some(name.as_str()) {
-                        watch(&cluster, &watcher, &name, ms()).await;
+                        watch(&cluster, &watcher, &name, ms).await;
                     }
                 }
                 Some(NodeEvent::Down { name, reason, .. }) => {
@@ -146,16 +155,20 @@ async fn watch(
     cluster: &Cluster,
     watcher: &foundation::ProcessRef<(Pid, ReplyTo<()>)>,
     node: &NodeName,
-    now: u128,
+    ms: impl Fn() -> u128,
 ) {
     match cluster.lookup::<Echo>(node, "echo").await {
         Ok(echo) => {
             let pid = echo.pid();
             if watcher.call(|done| (pid, done)).await.is_ok() {
+                let now = ms();
                 line(&format!(r#""event":"watching","node":"{node}","pid":"{pid}","ms":{now}"#));
             }
         }
-        Err(e) => line(&format!(r#""event":"error","node":"{node}","error":"{e}","ms":{now}"#)),
+        Err(e) => {
+            let now = ms();
+            line(&format!(r#""event":"error","node":"{node}","error":"{e}","ms":{now}"#));
+        }
     }
 }
 
@@ -220,7 +233,8 @@ impl Process for Watcher {
     }
 }
 
-async fn shutdown_signal() {
+/// Ctrl-C, or SIGTERM on Unix.
+pub(crate) async fn shutdown_signal() {
     #[cfg(unix)]
     {
         use tokio::signal::unix::{SignalKind, signal};

@@ -4,8 +4,11 @@
 //! Every step runs on every system in turn, and the whole round is repeated (5 times, 3 with
 //! `--quick`), so a noisy moment of the machine hits all systems alike. Each row reports the
 //! median and the spread (min, max) of the repetitions; calls report their p50 and p99 per
-//! repetition, whose median is shown.
+//! repetition, whose median is shown. `cross_node` measures between this process and a peer
+//! node it starts ([`cross_node`]); a measurement there that fails (a message lost, a peer
+//! that does not start) ends the run with its error.
 
+mod cross_node;
 mod report;
 mod stats;
 mod systems;
@@ -20,8 +23,10 @@ use indicatif::{ProgressBar, ProgressStyle};
 
 use stats::{Machine, Report, Row, quantile, summarize};
 use systems::BenchSystem;
-use workload::Step;
+use workload::{Across, Step};
 
+#[cfg(feature = "compare")]
+pub(crate) use cross_node::ractor_peer::run as ractor_peer;
 pub(crate) use report::table;
 pub(crate) use workload::NAMES as WORKLOADS;
 
@@ -81,8 +86,12 @@ impl AnySystem {
         }
     }
 
-    async fn measure(&self, step: Step, payload: &Bytes) -> Option<Vec<Figure>> {
-        match self {
+    /// The figures of `step` on this system; `Ok(None)` if it has no counterpart.
+    async fn measure(&self, step: Step, payload: &Bytes) -> Result<Option<Vec<Figure>>, String> {
+        if let Step::CrossNode(across) = step {
+            return self.across(across).await;
+        }
+        Ok(match self {
             AnySystem::Foundation(s) => measure(s, step, payload).await,
             AnySystem::Tokio(s) => measure(s, step, payload).await,
             #[cfg(feature = "compare")]
@@ -91,6 +100,22 @@ impl AnySystem {
             AnySystem::Kameo(s) => measure(s, step, payload).await,
             #[cfg(feature = "compare")]
             AnySystem::Actix(s) => measure(s, step, payload).await,
+        })
+    }
+
+    /// A `cross_node` measurement, for the systems that have nodes.
+    async fn across(&self, across: Across) -> Result<Option<Vec<Figure>>, String> {
+        match self {
+            AnySystem::Foundation(_) => {
+                cross_node::measure(&cross_node::foundation::Foundation, across).await.map(Some)
+            }
+            #[cfg(feature = "compare")]
+            AnySystem::Ractor(_) => {
+                cross_node::measure(&cross_node::ractor::Ractor, across).await.map(Some)
+            }
+            AnySystem::Tokio(_) => Ok(None),
+            #[cfg(feature = "compare")]
+            AnySystem::Kameo(_) | AnySystem::Actix(_) => Ok(None),
         }
     }
 }
@@ -139,6 +164,8 @@ async fn measure<S: BenchSystem>(system: &S, step: Step, payload: &Bytes) -> Opt
             let elapsed = system.recovery(w).await?;
             vec![Figure { metric: "time", unit: "µs", value: elapsed.as_secs_f64() * 1e6 }]
         }
+        // Measured by `AnySystem::across`.
+        Step::CrossNode(_) => return None,
     })
 }
 
@@ -178,14 +205,19 @@ pub(crate) fn run(options: &Options) -> Result<Report, String> {
                 let (step_now, payload) = (*step, payload.clone());
                 // Driven from a task on the runtime, as a caller would be, not from this
                 // thread (which would make every wake-up cross-thread).
-                let figures = runtime.block_on(async move {
-                    tokio::spawn(async move {
-                        AnySystem::all().swap_remove(index).measure(step_now, &payload).await
+                let figures = runtime
+                    .block_on(async move {
+                        tokio::spawn(async move {
+                            AnySystem::all().swap_remove(index).measure(step_now, &payload).await
+                        })
+                        .await
+                        // A measurement that panicked has no figures, as before `cross_node`.
+                        .unwrap_or(Ok(None))
                     })
-                    .await
-                    .ok()
-                    .flatten()
-                });
+                    .map_err(|e| {
+                        progress.finish();
+                        format!("{step} on {}: {e}", system.name())
+                    })?;
                 for figure in figures.into_iter().flatten() {
                     match series.iter_mut().find(|s| {
                         s.step == *step && s.system == system.name() && s.metric == figure.metric

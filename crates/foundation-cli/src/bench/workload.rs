@@ -12,6 +12,7 @@ pub(crate) const NAMES: &[&str] = &[
     "call",
     "payload_1mib",
     "recovery",
+    "cross_node",
 ];
 
 /// One measurement to take on every system.
@@ -33,7 +34,30 @@ pub(crate) enum Step {
     Payload(u64),
     /// Coordinator recovery with this many workers.
     Recovery(usize),
+    /// Between this process and a peer node in another OS process, on loopback.
+    CrossNode(Across),
 }
+
+/// What `cross_node` measures between this process and its peer node.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Across {
+    /// `u64` casts to the peer's `echo` over one connection, then a count to check that all
+    /// arrived.
+    Small(u64),
+    /// 1 KiB payloads, likewise.
+    Kib(u64),
+    /// Calls to the peer's `echo`, one after another.
+    Calls(u64),
+    /// `kill -9` of the peer, until a monitor of its `echo` is told.
+    Death,
+    /// A burst of 1 KiB payloads at a peer stopped with SIGSTOP: what the sender holds.
+    Stopped(u64),
+    /// One connection, idle: the heap it holds on the side that dialled.
+    Idle,
+}
+
+/// Bytes in a `cross_node` payload.
+pub(crate) const KIB: usize = 1024;
 
 impl Step {
     /// The workload's name.
@@ -47,6 +71,7 @@ impl Step {
             Step::Call(_) => "call",
             Step::Payload(_) => "payload_1mib",
             Step::Recovery(_) => "recovery",
+            Step::CrossNode(_) => "cross_node",
         }
     }
 
@@ -60,6 +85,12 @@ impl Step {
             Step::ManyToOne(s, m) => format!("{s} senders, {m} msgs"),
             Step::Call(c) => format!("{c} calls"),
             Step::Recovery(w) => format!("{w} workers"),
+            Step::CrossNode(Across::Small(m)) => format!("u64, {m} msgs"),
+            Step::CrossNode(Across::Kib(m)) => format!("1 KiB, {m} msgs"),
+            Step::CrossNode(Across::Calls(c)) => format!("{c} calls"),
+            Step::CrossNode(Across::Death) => "kill -9 to monitor down".to_owned(),
+            Step::CrossNode(Across::Stopped(m)) => format!("1 KiB × {m} to a stopped peer"),
+            Step::CrossNode(Across::Idle) => "one idle connection".to_owned(),
         }
     }
 
@@ -101,6 +132,12 @@ pub(crate) fn plan(quick: bool, only: Option<&str>) -> Vec<Step> {
     steps.push(Step::Payload(messages));
     steps.push(Step::Recovery(10));
     steps.push(Step::Recovery(if quick { 1_000 } else { 10_000 }));
+    steps.push(Step::CrossNode(Across::Small(messages)));
+    steps.push(Step::CrossNode(Across::Kib(messages / 4)));
+    steps.push(Step::CrossNode(Across::Calls(if quick { 2_000 } else { 10_000 })));
+    steps.push(Step::CrossNode(Across::Death));
+    steps.push(Step::CrossNode(Across::Stopped(if quick { 65_536 } else { 262_144 })));
+    steps.push(Step::CrossNode(Across::Idle));
     steps.retain(|s| only.is_none_or(|o| s.workload() == o));
     steps
 }

@@ -191,7 +191,9 @@ async fn write_loop(
     mut writer: impl AsyncWrite + Unpin,
     tick: Duration,
 ) -> DownReason {
-    let mut batch = BytesMut::with_capacity(BATCH);
+    // Grown as a burst needs, given back when the queue runs dry: an idle connection holds
+    // no write buffer.
+    let mut batch = BytesMut::new();
     let tick_frame = link.encode(&Frame::Tick).unwrap_or_default();
     loop {
         let ready = link.out.ready.notified();
@@ -224,8 +226,8 @@ async fn write_loop(
         link.count(&c.messages_out, messages);
         link.count(&c.writes, 1);
         batch.clear();
-        if batch.capacity() > 4 * BATCH {
-            batch = BytesMut::with_capacity(BATCH);
+        if batch.capacity() > 4 * BATCH || link.out.depth().1 == 0 {
+            batch = BytesMut::new();
         }
     }
 }
@@ -242,6 +244,7 @@ async fn read_loop(
     let detection = inner.config.detection * 2;
     let mut inbound = Inbound::new(inner, link);
     let mut silent_until = tokio::time::Instant::now() + detection;
+    let mut full_reads = 0u32;
     loop {
         loop {
             let before = buf.len();
@@ -257,13 +260,16 @@ async fn read_loop(
                 Err(e) => return DownReason::Protocol(e.to_string()),
             }
         }
-        if buf.capacity() - buf.len() < 4096 {
-            buf.reserve(64 * 1024);
+        // Room for the next read: 8 KiB, more while reads come back full (a burst), so an idle
+        // connection holds little.
+        if buf.capacity() - buf.len() < 1024 {
+            buf.reserve(if full_reads > 2 { 64 * 1024 } else { 8 * 1024 });
         }
         tokio::select! {
             read = reader.read_buf(&mut buf) => match read {
                 Ok(0) => return DownReason::Closed,
                 Ok(n) => {
+                    full_reads = if buf.capacity() == buf.len() { full_reads + 1 } else { 0 };
                     link.count(&link.counters.bytes_in, n as u64);
                     silent_until = tokio::time::Instant::now() + detection;
                 }

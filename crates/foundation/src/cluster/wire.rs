@@ -10,6 +10,9 @@
 //! body: a Frame, in postcard (https://postcard.jamesmunns.com/wire-format)
 //! ```
 //!
+//! Byte strings inside a body (a message's payload, a gossip packet) are postcard byte arrays
+//! (a length, then the bytes), read and written whole (`serde_bytes`), never byte by byte.
+//!
 //! The length prefix is tokio-util's `LengthDelimitedCodec`; the body is serde through
 //! postcard, a compact format with a written specification and a stable 1.x wire format (not
 //! bincode, whose format has changed between majors). The version byte comes first so that a
@@ -209,6 +212,7 @@ pub enum Frame {
         /// The receiving process.
         to: WirePid,
         /// The message.
+        #[serde(with = "serde_bytes")]
         payload: Vec<u8>,
     },
     /// `from` links to `to`.
@@ -284,6 +288,7 @@ pub enum Frame {
         /// The call's number (from the request's `ReplyTo`).
         id: u64,
         /// The reply, serialised by its type's serde.
+        #[serde(with = "serde_bytes")]
         payload: Vec<u8>,
     },
     /// A call made from the peer will get no reply: the server dropped its `ReplyTo`, or
@@ -297,6 +302,7 @@ pub enum Frame {
     /// A packet of the membership protocol (SWIM), opaque here.
     Gossip {
         /// The packet.
+        #[serde(with = "serde_bytes")]
         packet: Vec<u8>,
     },
     /// Asks the peer to run the factory it registered as `factory`.
@@ -306,6 +312,7 @@ pub enum Frame {
         /// The factory's name.
         factory: String,
         /// Its arguments, serialised by their type's serde.
+        #[serde(with = "serde_bytes")]
         args: Vec<u8>,
     },
     /// A process of the sender joined (`joined`) or left one membership of a process group.
