@@ -71,26 +71,32 @@ impl<'a> Inbound<'a> {
                     *self.pending.entry(to).or_default() += 1;
                     self.queue.push_back(Waiting::Frame { to, frame, len });
                 } else {
-                    self.hand_on(to, frame, len);
+                    self.hand_on(to, frame, len, false);
                 }
                 Ok(())
             }
         }
     }
 
-    /// Hands a frame for the local process `to` on; a message that must wait is queued.
-    fn hand_on(&mut self, to: Pid, frame: Frame, len: usize) {
-        if let Frame::Send { payload, .. } = frame {
-            self.link.count(&self.link.counters.messages_in, 1);
-            match self.inner.deliver_message(self.link, to, &payload) {
-                Delivered::Done => self.credit(len),
-                Delivered::Wait(push) => {
-                    *self.pending.entry(to).or_default() += 1;
-                    self.queue.push_back(Waiting::Push { to, push, len });
+    /// Hands a frame for the local process `to` on; a message that must wait is queued, at
+    /// the head when it was already the head (`first`), else at the back.
+    fn hand_on(&mut self, to: Pid, frame: Frame, len: usize, first: bool) {
+        let Frame::Send { payload, .. } = frame else {
+            self.inner.handle_signal(self.link, frame);
+            return;
+        };
+        self.link.count(&self.link.counters.messages_in, 1);
+        match self.inner.deliver_message(self.link, to, &payload) {
+            Delivered::Done => self.credit(len),
+            Delivered::Wait(push) => {
+                *self.pending.entry(to).or_default() += 1;
+                let waiting = Waiting::Push { to, push, len };
+                if first {
+                    self.queue.push_front(waiting);
+                } else {
+                    self.queue.push_back(waiting);
                 }
             }
-        } else {
-            self.inner.handle_signal(self.link, frame);
         }
     }
 
@@ -102,34 +108,20 @@ impl<'a> Inbound<'a> {
             let Some(head) = self.queue.front_mut() else {
                 return std::future::pending().await;
             };
-            let (to, len, message) = match head {
+            let (to, len) = match head {
                 Waiting::Push { to, push, len } => {
                     push.await;
-                    (*to, *len, true)
+                    (*to, *len)
                 }
-                Waiting::Frame { to, len, .. } => (*to, *len, false),
+                Waiting::Frame { to, len, .. } => (*to, *len),
             };
             let Some(done) = self.queue.pop_front() else { return };
             self.settle(to);
             match done {
                 Waiting::Push { .. } => self.credit(len),
-                Waiting::Frame { frame, .. } => {
-                    // Handed on now; a message that must wait goes back at the head.
-                    if let Frame::Send { payload, .. } = frame {
-                        self.link.count(&self.link.counters.messages_in, 1);
-                        match self.inner.deliver_message(self.link, to, &payload) {
-                            Delivered::Done => self.credit(len),
-                            Delivered::Wait(push) => {
-                                *self.pending.entry(to).or_default() += 1;
-                                self.queue.push_front(Waiting::Push { to, push, len });
-                            }
-                        }
-                    } else {
-                        self.inner.handle_signal(self.link, frame);
-                    }
-                }
+                // Handed on now; a message that must wait goes back at the head.
+                Waiting::Frame { frame, .. } => self.hand_on(to, frame, len, true),
             }
-            let _ = message;
         }
     }
 

@@ -129,7 +129,6 @@ impl Link {
     }
 
     pub(crate) fn count(&self, counter: &AtomicU64, n: u64) {
-        let _ = self;
         counter.fetch_add(n, Relaxed);
     }
 }

@@ -37,6 +37,9 @@ impl<T: AsyncRead + AsyncWrite + Unpin + Send + 'static> Stream for T {}
 /// The most bytes the writer puts in one write.
 const BATCH: usize = 256 * 1024;
 
+/// The write buffer an idle connection keeps.
+const IDLE_BUFFER: usize = 16 * 1024;
+
 /// A greeted connection, not yet announced.
 pub(crate) struct Greeted {
     pub(crate) peer: Peer,
@@ -191,8 +194,8 @@ async fn write_loop(
     mut writer: impl AsyncWrite + Unpin,
     tick: Duration,
 ) -> DownReason {
-    // Grown as a burst needs, given back when the queue runs dry: an idle connection holds
-    // no write buffer.
+    // Grown as a burst needs, given back (past 16 KiB) when the queue runs dry: an idle
+    // connection holds a small write buffer at most.
     let mut batch = BytesMut::new();
     let tick_frame = link.encode(&Frame::Tick).unwrap_or_default();
     loop {
@@ -226,7 +229,11 @@ async fn write_loop(
         link.count(&c.messages_out, messages);
         link.count(&c.writes, 1);
         batch.clear();
-        if batch.capacity() > 4 * BATCH || link.out.depth().1 == 0 {
+        // A buffer grown by a burst goes back once the queue is empty; a small one is kept,
+        // so that a write of a few frames (a call, a tick) allocates nothing.
+        if batch.capacity() > 4 * BATCH
+            || (batch.capacity() > IDLE_BUFFER && link.out.depth().1 == 0)
+        {
             batch = BytesMut::new();
         }
     }
